@@ -1,0 +1,1 @@
+"""Actor registry data and resolver: ISO3 countries, persons, organisations, media, metonyms."""

@@ -1,0 +1,166 @@
+"""The thin Faust agents: topic in -> stage function -> topic out (+ dead letters, metrics).
+
+No agent raises on bad input: whatever a stage rejects, and whatever it fails on, goes to the
+dead-letter topic with the original bytes and x-dlq-* headers, and the stream goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import faust
+import orjson
+from faust.types import EventT
+
+from streams import codecs, metrics
+from streams.app import actor_windows, app, settings, topics
+from streams.deadletter import Origin, dead_letter_headers
+from streams.nlp.pipeline import default_registry, pipeline_for
+from streams.records import Claim, CleanArticle, EnrichedArticle, ExtractedArticle, Record
+from streams.stages import aggregates
+from streams.stages.claims import claims as make_claims
+from streams.stages.clean import clean
+from streams.stages.enrich import enrich
+from streams.stages.extract import extract_batch
+from streams.stages.rejected import Rejected
+
+log = logging.getLogger(__name__)
+R = TypeVar("R", bound=Record)
+metrics.initialise_labels()
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def dead_letter(event: EventT, rejected: Rejected, stage: str) -> None:
+    msg = event.message
+    headers = dead_letter_headers(rejected, stage, Origin(msg.topic, msg.partition, msg.offset))
+    await topics.deadletter.send(key=msg.key, value=msg.value, headers=headers)
+    metrics.DEAD_LETTERS.labels(stage, rejected.reason).inc()
+    metrics.MESSAGES.labels(stage, "deadletter").inc()
+    log.warning("dead letter from %s: %s (%s[%d]@%d)", stage, rejected, msg.topic, msg.partition, msg.offset)
+
+
+async def batches(stream: faust.StreamT) -> AsyncIterator[Sequence[EventT]]:
+    async for batch in stream.take_events(settings.batch_size, within=settings.batch_within_s):
+        yield batch
+
+
+async def decode_batch(batch: Sequence[EventT], cls: type[R], stage: str) -> list[tuple[EventT, R]]:
+    good: list[tuple[EventT, R]] = []
+    for event in batch:
+        record = codecs.decode(cls, event.value)
+        if isinstance(record, Rejected):
+            await dead_letter(event, record, stage)
+        else:
+            good.append((event, record))
+    return good
+
+
+async def run_per_item(stage: str, items: list[tuple[EventT, R]], fn: Callable[[R], Any]) -> list[tuple[EventT, Any]]:
+    """Apply a stage function to each item; a crash on one item is that item's dead letter, not the worker's."""
+    out: list[tuple[EventT, Any]] = []
+    started = time.perf_counter()
+    for event, item in items:
+        try:
+            result = fn(item)
+        except Exception as exc:  # noqa: BLE001 - any failure of a stage on one input is a dead letter
+            log.exception("%s failed on %s[%d]@%d", stage, event.message.topic, event.message.partition,
+                          event.message.offset)
+            result = Rejected("stage_error", f"{type(exc).__name__}: {exc}")
+        if isinstance(result, Rejected):
+            await dead_letter(event, result, stage)
+        else:
+            out.append((event, result))
+    metrics.STAGE_SECONDS.labels(stage).observe(time.perf_counter() - started)
+    return out
+
+
+@app.agent(topics.raw)
+async def clean_agent(stream: faust.StreamT) -> None:
+    async for batch in batches(stream):
+        decoded: list[tuple[EventT, Any]] = []
+        for event in batch:
+            raw = codecs.decode_raw_article(event.value, settings.max_article_bytes)
+            if isinstance(raw, Rejected):
+                await dead_letter(event, raw, "clean")
+            else:
+                decoded.append((event, raw))
+        stamp = now()
+        for _event, article in await run_per_item("clean", decoded, lambda raw: clean(raw, stamp)):
+            await topics.clean.send(key=article.id.encode(), value=codecs.encode(article))
+            metrics.BOILERPLATE_LINES.labels(article.lang or "unknown").inc(article.boilerplate_removed)
+            metrics.MESSAGES.labels("clean", "ok" if article.lang_supported else "skipped").inc()
+
+
+@app.agent(topics.clean)
+async def extract_agent(stream: faust.StreamT) -> None:
+    async for batch in batches(stream):
+        items = await decode_batch(batch, CleanArticle, "extract")
+        started = time.perf_counter()
+        try:
+            results = list(zip(items, extract_batch([a for _, a in items], pipeline_for), strict=True))
+        except Exception:  # noqa: BLE001 - one bad article must not sink the batch: retry one by one
+            log.exception("extract failed on a batch; retrying its articles one at a time")
+            singles = await run_per_item("extract", items, lambda a: extract_batch([a], pipeline_for)[0])
+            results = [((e, None), r) for e, r in singles]
+        metrics.STAGE_SECONDS.labels("extract").observe(time.perf_counter() - started)
+        for (_event, _article), extracted in results:
+            await topics.extracted.send(key=extracted.article.id.encode(), value=codecs.encode(extracted))
+            metrics.MESSAGES.labels("extract", "ok").inc()
+
+
+@app.agent(topics.extracted)
+async def enrich_agent(stream: faust.StreamT) -> None:
+    registry = default_registry()
+    async for batch in batches(stream):
+        items = await decode_batch(batch, ExtractedArticle, "enrich")
+        for _event, enriched in await run_per_item("enrich", items, lambda x: enrich(x, registry)):
+            await topics.enriched.send(key=enriched.article.id.encode(), value=codecs.encode(enriched))
+            metrics.MESSAGES.labels("enrich", "ok").inc()
+
+
+@app.agent(topics.enriched)
+async def claims_agent(stream: faust.StreamT) -> None:
+    async for batch in batches(stream):
+        items = await decode_batch(batch, EnrichedArticle, "claims")
+        for _event, found in await run_per_item("claims", items, make_claims):
+            for claim in found:
+                await publish_claim(claim)
+            metrics.MESSAGES.labels("claims", "ok").inc()
+
+
+async def publish_claim(claim: Claim) -> None:
+    await topics.claims.send(key=claim.claim_id.encode(), value=codecs.encode(claim))
+    metrics.CLAIMS.labels(claim.type, claim.lang).inc()
+    # Re-keyed by actor so each actor's windows live in one partition; stamped with event time.
+    stamp = aggregates.event_time(claim, time.time())
+    for actor_id in aggregates.actor_keys(claim):
+        event = aggregates.actor_claim(actor_id, claim)
+        await topics.actor_claims.send(key=actor_id.encode(), value=codecs.encode(event), timestamp=stamp)
+
+
+@app.agent(topics.actor_claims)
+async def aggregate_agent(stream: faust.StreamT) -> None:
+    async for event in stream.events():
+        started = time.perf_counter()
+        try:
+            data = orjson.loads(event.value)
+            actor_id = str(data["actor_id"])
+        except (ValueError, KeyError, TypeError) as exc:
+            await dead_letter(event, Rejected("invalid_json", str(exc)), "aggregates")
+            continue
+        window = actor_windows[actor_id]
+        state, changed = aggregates.add_claim(window.current(), data)
+        if changed:
+            actor_windows[actor_id] = state
+            bounds = aggregates.window_bounds(event.message.timestamp, settings.window_s)
+            record = aggregates.summarize(actor_id, state, bounds, now())
+            await topics.actor_aggregates.send(key=actor_id.encode(), value=codecs.encode(record))
+        metrics.MESSAGES.labels("aggregates", "ok").inc()
+        metrics.STAGE_SECONDS.labels("aggregates").observe(time.perf_counter() - started)

@@ -1,0 +1,70 @@
+"""create_app(settings) -> faust.App, and the module-level `app` the agents decorate."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import faust
+from faust.sensors.prometheus import setup_prometheus_sensors
+
+from streams import topics as t
+from streams.settings import Settings, from_env
+
+
+def create_app(settings: Settings) -> faust.App:
+    app = faust.App(
+        settings.app_id,
+        broker=settings.broker_url,
+        store="memory://",  # tables are rebuilt from their changelog topics on start
+        topic_prefix="",
+        topic_partitions=settings.partitions,
+        topic_allow_declare=True,
+        topic_disable_leader=True,
+        processing_guarantee=settings.processing_guarantee,
+        **settings.group_timeouts(),
+        consumer_auto_offset_reset="earliest",
+        web_host=settings.web_host,
+        web_port=settings.web_port,
+        web_in_thread=False,
+        datadir=settings.data_dir,
+        table_cleanup_interval=60.0,
+        producer_acks=-1,
+    )
+    setup_prometheus_sensors(app, name_prefix="faust")
+    return app
+
+
+class Topics:
+    """The app's topic objects. Values stay raw bytes: decoding happens in our code, so a message
+    that does not decode becomes a dead letter instead of an exception inside Faust."""
+
+    def __init__(self, app: faust.App, settings: Settings):
+        def topic(name: str) -> faust.TopicT:
+            return app.topic(settings.topic(name), key_type=bytes, value_type=bytes, key_serializer="raw",
+                             value_serializer="raw", partitions=settings.partitions)
+
+        self.raw = topic(t.RAW)
+        self.clean = topic(t.CLEAN)
+        self.extracted = topic(t.EXTRACTED)
+        self.enriched = topic(t.ENRICHED)
+        self.claims = topic(t.CLAIMS)
+        self.claim_links = topic(t.CLAIM_LINKS)
+        self.actor_aggregates = topic(t.ACTOR_AGGREGATES)
+        self.deadletter = topic(t.DEADLETTER)
+        self.actor_claims = topic(t.ACTOR_CLAIMS)
+
+
+def aggregate_table(app: faust.App, settings: Settings) -> faust.types.tables.WindowWrapperT:
+    """Per actor and tumbling window: the claims counted so far (keyed by claim id, so a replay counts once)."""
+    return (
+        app.Table(settings.topic(t.AGGREGATE_TABLE), default=dict, partitions=settings.partitions,
+                  key_serializer="raw", value_serializer="json")
+        .tumbling(timedelta(seconds=settings.window_s), expires=timedelta(seconds=settings.window_expires_s))
+        .relative_to_stream()
+    )
+
+
+settings = from_env()
+app = create_app(settings)
+topics = Topics(app, settings)
+actor_windows = aggregate_table(app, settings)

@@ -1,0 +1,229 @@
+"""claimstream run | worker | broker | produce | tail | extract."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.console import Console
+
+from streams import topics as t
+from streams.settings import Settings, SettingsError, from_env
+
+cli = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+err = Console(stderr=True)
+DEMO_TIMEOUT_S = 120.0
+
+
+def _settings() -> Settings:
+    try:
+        return from_env()
+    except SettingsError as exc:
+        err.print(f"[red]configuration error:[/] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def ensure_topics(settings: Settings) -> None:
+    from streams.broker import create_topics
+
+    created = create_topics(settings.bootstrap_servers, t.all_topic_names(settings), settings.partitions)
+    if created:
+        err.print(f"created {len(created)} topics with {settings.partitions} partitions")
+
+
+@cli.command()
+def worker() -> None:
+    """Run the Faust worker (all agents) against CLAIMSTREAM_BROKER, or the embedded broker's address."""
+    import faust
+
+    settings = _settings()
+    ensure_topics(settings)
+    from streams.agents import app  # importing registers the agents
+
+    faust.Worker(app, loglevel=settings.log_level, quiet=True).execute_from_commandline()
+
+
+@cli.command()
+def broker(port: Annotated[int | None, typer.Option(help="listen port (default CLAIMSTREAM_EMBEDDED_PORT)")] = None,
+           ) -> None:
+    """Run the embedded broker alone, in the foreground, until Ctrl-C."""
+    from streams.broker import BrokerError, EmbeddedBroker
+
+    settings = _settings()
+    settings = settings.with_overrides(embedded_port=port or settings.embedded_port, broker="")
+    try:
+        embedded = EmbeddedBroker(settings.embedded_host, settings.embedded_port).start()
+    except BrokerError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from exc
+    try:
+        ensure_topics(settings)
+        err.print(f"embedded broker ready on {embedded.bootstrap} (memory only: Ctrl-C loses every topic)")
+        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+    finally:
+        embedded.stop()
+
+
+@cli.command()
+def run(demo: Annotated[bool, typer.Option(help="produce the bundled sample articles and print their claims")] = False,
+        ) -> None:
+    """Start the embedded broker (unless CLAIMSTREAM_BROKER is set) and a worker; Ctrl-C stops both."""
+    from streams.broker import BrokerError, EmbeddedBroker, _die_with_parent
+
+    settings = _settings()
+    env = dict(os.environ)
+    embedded = None
+    if settings.embedded:
+        try:
+            embedded = EmbeddedBroker(settings.embedded_host, settings.embedded_port).start()
+        except BrokerError as exc:
+            err.print(f"[red]{exc}[/]")
+            raise typer.Exit(1) from exc
+        env["CLAIMSTREAM_BROKER"] = embedded.url
+        err.print(f"embedded broker on {embedded.bootstrap}")
+    proc: subprocess.Popen[bytes] | None = None
+    try:
+        ensure_topics(settings)
+        proc = subprocess.Popen([sys.executable, "-m", "streams", "worker"], env=env, preexec_fn=_die_with_parent)
+        err.print(f"worker started (pid {proc.pid}); metrics on http://{settings.web_host}:{settings.web_port}/metrics")
+        if demo:
+            _demo(settings, proc)
+        proc.wait()
+    except KeyboardInterrupt:
+        err.print("stopping…")
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if embedded is not None:
+            embedded.stop()
+
+
+def sample_paths() -> list[str]:
+    folder = resources.files("streams").joinpath("samples")
+    return sorted(str(p) for p in Path(str(folder)).iterdir() if p.is_file())
+
+
+def _demo(settings: Settings, proc: subprocess.Popen[bytes]) -> None:
+    from streams.kafka_io import consumer_for, produce_articles
+
+    failures = produce_articles(settings, sample_paths(), settings.topic(t.RAW), progress=False)
+    err.print(f"produced {len(sample_paths()) - len(failures)} sample articles; claims as they arrive:")
+    consumer = consumer_for(settings, settings.topic(t.CLAIMS), from_beginning=True, timeout_s=1.0)
+    while proc.poll() is None:
+        for message in consumer:
+            _print_claim(orjson.loads(message.value))
+
+
+def _print_claim(claim: dict[str, Any]) -> None:
+    q = claim.get("quantity")
+    qty = f" {q['qualifier']} {q['value']:g} {q['unit']}" if q else ""
+    actors = ", ".join(f"{a['id']}({a['role']})" for a in claim["actors"])
+    source = f" ← {claim['source']['name']}" if claim.get("source") else ""
+    print(orjson.dumps(claim).decode(), flush=True)
+    err.print(f"[bold]{claim['type']}[/]{qty} [{claim['certainty']}] {actors}{source} — {claim['text'][:90]}")
+
+
+@cli.command()
+def produce(paths: Annotated[list[str], typer.Argument(help="files, directories, or - for stdin")],
+            topic: Annotated[str, typer.Option(help="topic name, without the prefix")] = t.RAW) -> None:
+    """Send articles (.txt, .html, .json, .jsonl, directories, -) to articles.raw."""
+    from streams.kafka_io import produce_articles
+
+    settings = _settings()
+    failures = produce_articles(settings, paths, settings.topic(topic), progress=sys.stderr.isatty())
+    for origin, reason in failures:
+        err.print(f"[red]failed[/] {origin}: {reason}")
+    if failures:
+        raise typer.Exit(1)
+
+
+@cli.command()
+def tail(topic: Annotated[str, typer.Argument(help="topic name without prefix, e.g. claims")],
+         from_beginning: Annotated[bool, typer.Option("--from-beginning")] = False,
+         actor: Annotated[str | None, typer.Option(help="only records about this actor id (e.g. PRK)")] = None,
+         type_: Annotated[str | None, typer.Option("--type", help="only claims of this type")] = None,
+         limit: Annotated[int | None, typer.Option(help="stop after N records")] = None,
+         timeout: Annotated[float | None, typer.Option(help="stop after S seconds with no record")] = None) -> None:
+    """Print a topic's records as JSON lines (dead letters with their x-dlq-* headers)."""
+    from streams.kafka_io import consumer_for, view
+
+    settings = _settings()
+    consumer = consumer_for(settings, settings.topic(topic), from_beginning=from_beginning, timeout_s=timeout)
+    printed = 0
+    try:
+        for message in consumer:
+            record = view(topic, message)
+            if not _matches(record, actor, type_):
+                continue
+            sys.stdout.write(orjson.dumps(record).decode() + "\n")
+            sys.stdout.flush()
+            printed += 1
+            if limit is not None and printed >= limit:
+                break
+    except KeyboardInterrupt:
+        pass
+    finally:
+        consumer.close()
+
+
+def _matches(record: Any, actor: str | None, type_: str | None) -> bool:
+    if not isinstance(record, dict):
+        return actor is None and type_ is None
+    if type_ is not None and record.get("type") != type_:
+        return False
+    if actor is None:
+        return True
+    ids = {a.get("id") for a in record.get("actors", []) if isinstance(a, dict)}
+    ids.add(record.get("actor_id"))
+    source = record.get("source")
+    if isinstance(source, dict):
+        ids |= {source.get("id"), source.get("country")}
+    return actor in ids
+
+
+@cli.command()
+def extract(paths: Annotated[list[str], typer.Argument(help="files, directories, or - for stdin")]) -> None:
+    """Run the stage functions offline and print claim events as JSON lines (article_id = file name)."""
+    from streams.offline import process
+    from streams.sources import expand, read
+
+    settings = _settings()
+    failed = 0
+    loaded = []
+    for path in expand(paths):
+        for item in read(path):
+            if item.error is not None or item.article is None:
+                err.print(f"[red]failed[/] {item.origin}: {item.error}")
+                failed += 1
+            else:
+                loaded.append((item.origin, item.article))
+    for outcome in process(loaded, settings.max_article_bytes):
+        if outcome.rejected is not None:
+            err.print(f"[yellow]rejected[/] {outcome.origin}: {outcome.rejected}")
+            failed += 1
+        for claim in outcome.claims:
+            sys.stdout.write(orjson.dumps(claim.to_representation()).decode() + "\n")
+    sys.stdout.flush()
+    if failed:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""kafka-python for the CLI: produce article files, read topics for people."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.errors import KafkaError
+from rich.progress import Progress
+
+from streams import deadletter
+from streams import topics as t
+from streams.settings import Settings
+from streams.sources import expand, read
+
+
+def producer_for(settings: Settings) -> KafkaProducer:
+    return KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all", linger_ms=5,
+                         max_request_size=max(settings.max_article_bytes * 2, 1_048_576))
+
+
+def produce_articles(settings: Settings, paths: list[str], topic: str, progress: bool) -> list[tuple[str, str]]:
+    """Send every article found in `paths`; return (origin, reason) for each one that failed."""
+    failures: list[tuple[str, str]] = []
+    files = expand(paths)
+    producer = producer_for(settings)
+    pending = []
+    try:
+        with Progress(disable=not progress, transient=True) as bar:
+            task = bar.add_task("producing", total=len(files))
+            for path in files:
+                for item in read(path):
+                    if item.error is not None or item.article is None:
+                        failures.append((item.origin, item.error or "unreadable"))
+                        continue
+                    key = str(item.article["id"]).encode()
+                    future = producer.send(topic, key=key, value=orjson.dumps(item.article))
+                    pending.append((item.origin, future))
+                bar.advance(task)
+            producer.flush()
+        for origin, future in pending:
+            try:
+                future.get(timeout=30)
+            except KafkaError as exc:
+                failures.append((origin, f"not delivered: {exc}"))
+    finally:
+        producer.close()
+    return failures
+
+
+def consumer_for(settings: Settings, topic: str, from_beginning: bool, timeout_s: float | None) -> KafkaConsumer:
+    """A group-less consumer on every partition of `topic`, at the start or the end."""
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None,
+                             enable_auto_commit=False,
+                             consumer_timeout_ms=int(timeout_s * 1000) if timeout_s else float("inf"))
+    partitions = consumer.partitions_for_topic(topic) or set()
+    assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
+    consumer.assign(assigned)
+    if from_beginning:
+        consumer.seek_to_beginning(*assigned)
+    else:
+        consumer.seek_to_end(*assigned)
+    return consumer
+
+
+def view(topic: str, message: Any) -> Any:
+    """A record as people read it: JSON values decoded, dead letters with their headers."""
+    if topic == t.DEADLETTER:
+        return deadletter.describe(message.value, list(message.headers or [])).to_representation()
+    try:
+        return orjson.loads(message.value)
+    except (orjson.JSONDecodeError, TypeError):
+        return {"undecodable": (message.value or b"").decode("utf-8", "replace")}

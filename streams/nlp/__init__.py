@@ -1,0 +1,1 @@
+"""spaCy pipelines: blank language + sentencizer + lookup lemmatizer + rule components."""

@@ -1,0 +1,207 @@
+"""Rule components registered the spaCy way (@Language.factory), driven by streams/lang/<lang>.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
+
+from streams import lang as lang_data
+from streams.nlp.numbers import looks_like_year, parse_number
+
+if not Doc.has_extension("quantities"):
+    Doc.set_extension("quantities", default=None)
+
+# Cue kinds matched on the lowercase surface only: their lemmas are too general ("avrebbe" -> "avere").
+SURFACE_ONLY = ("hedge", "attribution", "unnamed_source", "location")
+# Cue kinds matched on lemma too, so one entry covers every inflection.
+SURFACE_AND_LEMMA = ("type", "speech")
+UNIT_WINDOW = 4  # tokens between a number and its unit ("3.000 soldati nordcoreani", "12,000 North Korean troops")
+
+
+@Language.component("claimstream_paragraphs")
+def paragraph_boundaries(doc: Doc) -> Doc:
+    """A blank line always ends a sentence, so a title-like line without a full stop stays alone."""
+    for token in doc[:-1]:
+        if token.is_space and "\n" in token.text:
+            doc[token.i + 1].is_sent_start = True
+    return doc
+
+
+def _phrase_docs(nlp: Language, phrases: list[str], lemmatize: bool) -> list[Doc]:
+    # Lemma patterns need the lemmatizer's output (only that component: the rest would recurse here).
+    docs = [nlp.make_doc(p) for p in phrases]
+    if lemmatize and nlp.has_pipe("lemmatizer"):
+        lemmatizer = nlp.get_pipe("lemmatizer")
+        docs = [lemmatizer(d) for d in docs]
+    return docs
+
+
+class LexiconMatcher:
+    """Phrase lists (keyed by label) matched by lowercase form and, optionally, by lemma."""
+
+    def __init__(self, nlp: Language, lexicon: dict[str, list[str]], lemma: bool):
+        self.lower = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self.lemma = PhraseMatcher(nlp.vocab, attr="LEMMA") if lemma else None
+        self.nlp = nlp
+        self.lexicon = lexicon
+
+    def initialize(self) -> None:
+        for label, phrases in self.lexicon.items():
+            if not phrases:
+                continue
+            self.lower.add(label, _phrase_docs(self.nlp, phrases, lemmatize=False))
+            if self.lemma is not None:
+                self.lemma.add(label, _phrase_docs(self.nlp, phrases, lemmatize=True))
+
+    def __call__(self, doc: Doc) -> list[tuple[str, int, int]]:
+        hits = {(doc.vocab.strings[m], s, e) for m, s, e in self.lower(doc)}
+        if self.lemma is not None:
+            hits |= {(doc.vocab.strings[m], s, e) for m, s, e in self.lemma(doc)}
+        return sorted(hits, key=lambda h: (h[1], -h[2]))
+
+
+@Language.factory("claimstream_cues", default_config={})
+def make_cues(nlp: Language, name: str) -> CueTagger:
+    return CueTagger(nlp)
+
+
+class CueTagger:
+    """Marks claim-type words, hedges, attribution markers, speech verbs, unnamed sources and
+    location prepositions as spans in doc.spans["cues"], labelled "kind:label"."""
+
+    def __init__(self, nlp: Language):
+        data = lang_data.load(nlp.lang)
+        single = {
+            "hedge": {"hedge": data["hedges"]},
+            "attribution": {"attribution": data["attribution_markers"]},
+            "unnamed_source": {"unnamed_source": data["unnamed_sources"]},
+            "location": {"location": data["location_prepositions"]},
+            "speech": {"speech": data["speech_verbs"]},
+            "type": data["claim_types"],
+        }
+        self.matchers = {
+            kind: LexiconMatcher(nlp, lexicon, lemma=kind in SURFACE_AND_LEMMA) for kind, lexicon in single.items()
+        }
+        self._ready = False
+
+    def initialize(self, get_examples: Any = None, nlp: Language | None = None) -> None:
+        for matcher in self.matchers.values():
+            matcher.initialize()
+        self._ready = True
+
+    def __call__(self, doc: Doc) -> Doc:
+        if not self._ready:
+            self.initialize()
+        spans: list[Span] = []
+        for kind, matcher in self.matchers.items():
+            found = [Span(doc, s, e, label=f"{kind}:{label}") for label, s, e in matcher(doc)]
+            # Within one kind keep the longest match ("cessate il fuoco" over "fuoco").
+            spans.extend(filter_spans(found))
+        doc.spans["cues"] = sorted(spans, key=lambda s: (s.start, s.end))
+        return doc
+
+
+@Language.factory("claimstream_quantities", default_config={})
+def make_quantities(nlp: Language, name: str) -> QuantityTagger:
+    return QuantityTagger(nlp)
+
+
+class QuantityTagger:
+    """Finds '<qualifier> <number> [<scale>] [di|of] ... <unit>' and stores dicts in doc._.quantities:
+    {start, end (chars), text, value, unit, qualifier}. Years, percentages and unitless numbers without a
+    qualifier are not quantities of a claim."""
+
+    def __init__(self, nlp: Language):
+        data = lang_data.load(nlp.lang)
+        self.decimal = data["number"]["decimal"]
+        self.group = data["number"]["group"]
+        self.number_words: dict[str, float] = {k.lower(): float(v) for k, v in data["number_words"].items()}
+        self.approx_words: dict[str, float] = {k.lower(): float(v) for k, v in data["approx_number_words"].items()}
+        self.scale_words: dict[str, float] = {k.lower(): float(v) for k, v in data["scale_words"].items()}
+        self.percent_words = {w.lower() for w in data.get("percent_words", ["%", "percent", "per cento"])}
+        self.qualifiers = LexiconMatcher(nlp, data["qualifiers"], lemma=False)
+        self.units = LexiconMatcher(nlp, data["units"], lemma=True)
+        self.word_numbers = LexiconMatcher(
+            nlp, {"n": list(self.number_words), "approx": list(self.approx_words)}, lemma=False
+        )
+        self._ready = False
+
+    def initialize(self, get_examples: Any = None, nlp: Language | None = None) -> None:
+        for m in (self.qualifiers, self.units, self.word_numbers):
+            m.initialize()
+        self._ready = True
+
+    def __call__(self, doc: Doc) -> Doc:
+        if not self._ready:
+            self.initialize()
+        qualifier_ending_at = {e: (label, s) for label, s, e in self.qualifiers(doc)}
+        unit_starting_at: dict[int, tuple[str, int]] = {}
+        for label, s, e in self.units(doc):
+            unit_starting_at.setdefault(s, (label, e))
+        numbers = self._numbers(doc)
+        found: list[dict[str, Any]] = []
+        for start, end, value, approx in numbers:
+            q = self._quantity(doc, start, end, value, approx, qualifier_ending_at, unit_starting_at)
+            if q is not None:
+                found.append(q)
+        doc._.quantities = found
+        return doc
+
+    def _numbers(self, doc: Doc) -> list[tuple[int, int, float, bool]]:
+        """(token start, token end, value, is_approximate_word) for numerals and number words."""
+        out: list[tuple[int, int, float, bool]] = []
+        words = {s: (label, e) for label, s, e in self.word_numbers(doc)}
+        i = 0
+        while i < len(doc):
+            tok = doc[i]
+            if i in words:
+                label, e = words[i]
+                phrase = doc[i:e].text.lower()
+                if label == "approx":
+                    out.append((i, e, self.approx_words[phrase], True))
+                else:
+                    out.append((i, e, self.number_words[phrase], False))
+                i = e
+                continue
+            if tok.like_num and not looks_like_year(tok.text):
+                value = parse_number(tok.text, self.decimal, self.group)
+                if value is not None:
+                    out.append((i, i + 1, value, False))
+            i += 1
+        return out
+
+    def _quantity(self, doc: Doc, start: int, end: int, value: float, approx: bool,
+                  qualifier_ending_at: dict[int, tuple[str, int]],
+                  unit_starting_at: dict[int, tuple[str, int]]) -> dict[str, Any] | None:
+        # A scale word multiplies ("1,5 milioni", "2.5 million"); a number word may precede it too.
+        if end < len(doc) and doc[end].lower_ in self.scale_words:
+            value *= self.scale_words[doc[end].lower_]
+            end += 1
+        if end < len(doc) and (doc[end].lower_ in self.percent_words or doc[end].text == "%"):
+            return None
+        if end + 1 < len(doc) and f"{doc[end].lower_} {doc[end + 1].lower_}" in self.percent_words:
+            return None
+        qualifier, q_start = qualifier_ending_at.get(start, (None, start))
+        unit, unit_end = self._unit_after(doc, end, unit_starting_at)
+        if unit is None and qualifier is None and not approx:
+            return None
+        if unit is None:
+            unit_end = end
+        qualifier = qualifier or ("approx" if approx else "exact")
+        span = doc[q_start:unit_end]
+        return {"start": span.start_char, "end": span.end_char, "text": span.text,
+                "value": value, "unit": unit or "", "qualifier": qualifier}
+
+    def _unit_after(self, doc: Doc, end: int, unit_starting_at: dict[int, tuple[str, int]]) -> tuple[str | None, int]:
+        for j in range(end, min(len(doc), end + UNIT_WINDOW)):
+            if j in unit_starting_at:
+                label, unit_end = unit_starting_at[j]
+                return label, unit_end
+            if doc[j].is_punct or doc[j].like_num or (doc[j].is_space and "\n" in doc[j].text):
+                break
+        return None, end
+

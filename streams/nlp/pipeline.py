@@ -1,0 +1,39 @@
+"""Assemble one pipeline per language. Load once per worker; use nlp.pipe over batches."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import spacy
+from spacy.language import Language
+
+import streams.nlp.components  # noqa: F401  (registers the factories)
+from streams import lang as lang_data
+from streams.actors.registry import Registry, load_registry
+
+ACTOR_LABEL = "ACTOR"
+
+
+def build_pipeline(lang: str, registry: Registry) -> Language:
+    """blank(lang) -> paragraphs -> sentencizer -> lookup lemmatizer -> actor EntityRuler -> quantities -> cues."""
+    nlp = spacy.blank(lang)
+    nlp.add_pipe("claimstream_paragraphs")
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER", "validate": False})
+    nlp.add_pipe("claimstream_quantities")
+    nlp.add_pipe("claimstream_cues")
+    nlp.initialize()
+    # Pattern ids are registry name keys; enrich resolves them to actors as of the article's date.
+    ruler.add_patterns([{"label": ACTOR_LABEL, "pattern": key, "id": key} for key in registry.names(lang)])  # type: ignore[attr-defined]
+    return nlp
+
+
+@cache
+def pipeline_for(lang: str) -> Language:
+    """The worker's one pipeline for `lang` (built on first use, then reused)."""
+    return build_pipeline(lang, default_registry())
+
+
+def default_registry() -> Registry:
+    return load_registry(lang_data.supported_languages())

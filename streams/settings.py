@@ -1,0 +1,104 @@
+"""All configuration in one dataclass, read from CLAIMSTREAM_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+ENV_PREFIX = "CLAIMSTREAM_"
+
+
+class SettingsError(ValueError):
+    """A CLAIMSTREAM_* variable holds a value we cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    # kafka://host:port of an external broker; empty means "start the embedded broker".
+    broker: str = ""
+    # Where the embedded broker listens (and what `produce`/`tail` talk to when `broker` is empty).
+    embedded_host: str = "127.0.0.1"
+    embedded_port: int = 9092
+    topic_prefix: str = ""
+    partitions: int = 4
+    app_id: str = "claimstream"
+    max_article_bytes: int = 2 * 1024 * 1024
+    web_host: str = "127.0.0.1"
+    web_port: int = 6066
+    # Consumer-group timeouts; 0 means "auto": a few seconds on a loopback broker (embedded, tests) so a
+    # worker is ready at once, Faust's defaults on a real cluster.
+    rebalance_timeout_s: float = 0
+    session_timeout_s: float = 0
+    heartbeat_interval_s: float = 0
+    processing_guarantee: str = "at_least_once"
+    # Aggregates: tumbling window size and how long old windows are kept.
+    window_s: int = 3600
+    window_expires_s: int = 7 * 24 * 3600
+    batch_size: int = 64
+    batch_within_s: float = 0.2
+    data_dir: str = field(default_factory=lambda: os.path.join(os.getcwd(), ".claimstream"))
+    log_level: str = "info"
+
+    @property
+    def broker_url(self) -> str:
+        """The broker as Faust wants it: kafka://host:port."""
+        if self.broker:
+            return self.broker if "://" in self.broker else f"kafka://{self.broker}"
+        return f"kafka://{self.embedded_host}:{self.embedded_port}"
+
+    @property
+    def bootstrap_servers(self) -> list[str]:
+        """The broker as kafka-python wants it: ["host:port", ...]."""
+        hosts = self.broker_url.split("://", 1)[1]
+        return [h.strip() for h in hosts.replace(";", ",").split(",") if h.strip()]
+
+    @property
+    def on_loopback(self) -> bool:
+        return all(h.split(":")[0] in ("127.0.0.1", "localhost", "::1") for h in self.bootstrap_servers)
+
+    def group_timeouts(self) -> dict[str, float]:
+        """Faust's broker_* timeout settings: explicit values win, then the loopback/cluster default."""
+        short = self.on_loopback
+        return {
+            "broker_rebalance_timeout": self.rebalance_timeout_s or (3.0 if short else 60.0),
+            "broker_session_timeout": self.session_timeout_s or (10.0 if short else 60.0),
+            "broker_heartbeat_interval": self.heartbeat_interval_s or (1.0 if short else 3.0),
+        }
+
+    @property
+    def embedded(self) -> bool:
+        return not self.broker
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+
+def _convert(raw: str, kind: Any, name: str) -> Any:
+    try:
+        if kind in (int, "int"):
+            return int(raw)
+        if kind in (float, "float"):
+            return float(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{ENV_PREFIX}{name.upper()}={raw!r} is not a {kind}") from exc
+    return raw
+
+
+def from_env(environ: dict[str, str] | None = None) -> Settings:
+    """Build Settings from CLAIMSTREAM_<FIELD> variables (e.g. CLAIMSTREAM_TOPIC_PREFIX)."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        raw = env.get(ENV_PREFIX + f.name.upper())
+        if raw is not None and raw != "":
+            values[f.name] = _convert(raw, f.type, f.name)
+    settings = Settings(**values)
+    if settings.partitions < 1:
+        raise SettingsError(f"{ENV_PREFIX}PARTITIONS must be >= 1, got {settings.partitions}")
+    if settings.processing_guarantee not in ("at_least_once", "exactly_once"):
+        raise SettingsError(f"{ENV_PREFIX}PROCESSING_GUARANTEE must be at_least_once or exactly_once")
+    return settings

@@ -1,0 +1,1 @@
+"""Pure stage functions: no app, no topics, no I/O. Each returns what happened."""

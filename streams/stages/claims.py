@@ -1,0 +1,160 @@
+"""claims(enriched) -> [Claim]: one claim per typed quantity or typed event in a sentence, with its actors
+and roles, the source its reporting clause names, and how sure the sentence is."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+
+from streams.records import Claim, Cue, EnrichedArticle, Quantity, ResolvedActor
+
+# A quantity whose sentence has no type word takes the type its unit implies.
+UNIT_TYPES = {
+    "soldiers": "deployment", "civilians": "casualties", "people": "casualties", "prisoners": "casualties",
+    "drones": "attack", "missiles": "attack", "shells": "attack", "banks": "sanctions",
+    "dollars": "aid", "euros": "aid", "tanks": "arms_transfer", "aircraft": "arms_transfer",
+    "vessels": "deployment",
+}
+# A quantity written without its unit ("circa 4.000 sarebbero stati uccisi") takes the type's usual unit.
+TYPE_UNITS = {"casualties": "people", "deployment": "soldiers"}
+SOURCE_KIND_PRIORITY = {"person": 0, "organization": 1, "media": 2, "group": 3, "country": 4}
+REPORTING_WINDOW = 80  # characters after a marker or verb where its source is looked for
+SUBJECT_GAP = 40  # characters between a subject and its speech verb ("the White House said")
+ARTICLE_WORDS = {"il", "lo", "la", "l'", "i", "gli", "le", "the", "a", "an"}
+
+
+def claim_id(article_id: str, start: int, end: int, claim_type: str, quantity_start: int | None) -> str:
+    """Deterministic: the same article, sentence, type and quantity always give the same id."""
+    key = f"{article_id}\x1f{start}\x1f{end}\x1f{claim_type}\x1f{quantity_start if quantity_start is not None else ''}"
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
+
+
+def _inside(start: int, s: int, e: int) -> bool:
+    return s <= start < e
+
+
+def _actor_dict(a: ResolvedActor, role: str) -> dict[str, object]:
+    return {"id": a.id, "name": a.name, "kind": a.kind, "country": a.country, "role": role}
+
+
+def find_source(body: str, actors: list[ResolvedActor], cues: list[Cue]) -> tuple[dict[str, object] | None, int | None]:
+    """The sentence's source and the start of the mention used for it (so it is not also an actor)."""
+    unnamed = [c for c in cues if c.kind == "unnamed_source"]
+    for marker in (c for c in cues if c.kind == "attribution"):
+        after = [a for a in actors if marker.end <= a.start <= marker.end + REPORTING_WINDOW]
+        anon = [u for u in unnamed if marker.end <= u.start <= marker.end + REPORTING_WINDOW]
+        if anon and (not after or anon[0].start < after[0].start):
+            return _unnamed(anon[0], marker.text), None
+        if after:
+            return _source(after[0], marker.text), after[0].start
+    for verb in (c for c in cues if c.kind == "speech"):
+        before = [a for a in actors if a.end <= verb.start and verb.start - a.end <= SUBJECT_GAP
+                  and not re.search(r"[,;:.!?\"]", body[a.end:verb.start])]
+        anon_before = [u for u in unnamed if u.end <= verb.start and verb.start - u.end <= SUBJECT_GAP
+                       and not re.search(r"[,;:.!?\"]", body[u.end:verb.start])]
+        if before:
+            return _source(before[-1], verb.text), before[-1].start
+        if anon_before:
+            return _unnamed(anon_before[-1], verb.text), None
+        after = [a for a in actors if verb.end <= a.start <= verb.end + REPORTING_WINDOW]
+        if after:
+            best = min(after, key=lambda a: (SOURCE_KIND_PRIORITY.get(a.kind, 9), a.start))
+            return _source(best, verb.text), best.start
+        anon = [u for u in unnamed if verb.end <= u.start <= verb.end + REPORTING_WINDOW]
+        if anon:
+            return _unnamed(anon[0], verb.text), None
+    return None, None
+
+
+def _source(a: ResolvedActor, verb: str) -> dict[str, object]:
+    return {"id": a.id, "name": a.name, "kind": a.kind, "country": a.country, "verb": verb}
+
+
+def _unnamed(cue: Cue, verb: str) -> dict[str, object]:
+    return {"id": None, "name": cue.text, "kind": "unnamed", "country": None, "verb": verb}
+
+
+def assign_roles(body: str, actors: list[ResolvedActor], cues: list[Cue]) -> list[dict[str, object]]:
+    """location after a locative preposition; the first other actor is the agent, the rest targets."""
+    preps = [c for c in cues if c.kind == "location"]
+    out: list[dict[str, object]] = []
+    seen: set[str] = set()
+    agent_taken = False
+    for a in actors:
+        if a.id in seen:
+            continue
+        seen.add(a.id)
+        if any(_directly_before(body, p, a) for p in preps):
+            role = "location"
+        elif not agent_taken:
+            role, agent_taken = "agent", True
+        else:
+            role = "target"
+        out.append(_actor_dict(a, role))
+    return out
+
+
+def _directly_before(body: str, prep: Cue, actor: ResolvedActor) -> bool:
+    if prep.end > actor.start:
+        return False
+    gap = body[prep.end:actor.start].strip().lower()
+    return gap == "" or gap in ARTICLE_WORDS
+
+
+def _type_of(q: Quantity, type_cues: list[Cue]) -> str | None:
+    if type_cues:
+        return min(type_cues, key=lambda c: abs(c.start - q.start)).label
+    return UNIT_TYPES.get(q.unit)
+
+
+def claims(enriched: EnrichedArticle) -> list[Claim]:
+    article = enriched.article
+    if not article.lang_supported or not article.lang:
+        return []
+    body = article.body
+    out: list[Claim] = []
+    for sent in enriched.sentences:
+        s, e = sent.start, sent.end
+        actors = [a for a in enriched.actors if _inside(a.start, s, e)]
+        cues = [c for c in enriched.cues if _inside(c.start, s, e)]
+        quantities = [q for q in enriched.quantities if _inside(q.start, s, e)]
+        source, source_start = find_source(body, actors, cues)
+        roles = assign_roles(body, [a for a in actors if a.start != source_start], cues)
+        hedged = any(c.kind == "hedge" for c in cues)
+        certainty = "hedged" if hedged else "attributed" if source else "asserted"
+        type_cues = [c for c in cues if c.kind == "type" and c.label != "statement"]
+        typed: list[tuple[str, Quantity | None]] = []
+        for q in quantities:
+            t = _type_of(q, type_cues)
+            if t is not None:
+                typed.append((t, q))
+        used = {t for t, _ in typed}
+        for t in _unique(c.label for c in type_cues):
+            if t not in used:
+                typed.append((t, None))
+        if not typed and source is not None and any(c.kind in ("speech", "type") for c in cues):
+            typed.append(("statement", None))
+        for t, q in typed:
+            out.append(_claim(enriched, s, e, t, q, roles, source, certainty))
+    return out
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def _claim(enriched: EnrichedArticle, s: int, e: int, claim_type: str, q: Quantity | None,
+           roles: list[dict[str, object]], source: dict[str, object] | None, certainty: str) -> Claim:
+    article = enriched.article
+    quantity = None
+    if q is not None:
+        unit = q.unit or TYPE_UNITS.get(claim_type, "items")
+        quantity = {"value": q.value, "unit": unit, "qualifier": q.qualifier}
+    return Claim(
+        claim_id=claim_id(article.id, s, e, claim_type, q.start if q else None),
+        article_id=article.id, lang=article.lang or "", text=article.body[s:e], span=[s, e], type=claim_type,
+        actors=roles, quantity=quantity, source=source, certainty=certainty, time=None,
+        duplicate_of=article.duplicate_of,
+        provenance={"outlet": article.outlet, "url": article.url, "published_at": article.published_at},
+    )

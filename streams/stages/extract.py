@@ -1,0 +1,56 @@
+"""extract(clean, nlp) -> ExtractedArticle: sentences, actor mentions, quantities and cues, as offsets
+into the cleaned body. The spaCy pipeline is passed in (built once per worker)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from streams.records import CleanArticle, Cue, ExtractedArticle, Mention, Quantity, Span
+
+PipelineFor = Callable[[str], Language]
+
+
+def from_doc(article: CleanArticle, doc: Doc) -> ExtractedArticle:
+    sentences = []
+    for sent in doc.sents:
+        text = sent.text
+        start = sent.start_char + (len(text) - len(text.lstrip()))
+        end = sent.start_char + len(text.rstrip())
+        if end > start:
+            sentences.append(Span(start=start, end=end))
+    mentions = [Mention(start=e.start_char, end=e.end_char, text=e.text, key=e.ent_id_) for e in doc.ents]
+    quantities = [Quantity(**q) for q in (doc._.quantities or [])]
+    cues = []
+    for span in doc.spans.get("cues", []):
+        kind, _, label = span.label_.partition(":")
+        cues.append(Cue(kind=kind, label=label, start=span.start_char, end=span.end_char, text=span.text))
+    return ExtractedArticle(article=article, sentences=sentences, mentions=mentions, quantities=quantities, cues=cues)
+
+
+def empty(article: CleanArticle) -> ExtractedArticle:
+    """Unsupported language: passed on, flagged by the article's lang_supported, nothing extracted."""
+    return ExtractedArticle(article=article, sentences=[], mentions=[], quantities=[], cues=[])
+
+
+def extract(article: CleanArticle, pipeline_for: PipelineFor) -> ExtractedArticle:
+    return extract_batch([article], pipeline_for)[0]
+
+
+def extract_batch(articles: Iterable[CleanArticle], pipeline_for: PipelineFor) -> list[ExtractedArticle]:
+    """One nlp.pipe per language over the batch; results in input order."""
+    items = list(articles)
+    results: list[ExtractedArticle | None] = [None] * len(items)
+    by_lang: dict[str, list[int]] = {}
+    for i, article in enumerate(items):
+        if article.lang_supported and article.lang:
+            by_lang.setdefault(article.lang, []).append(i)
+        else:
+            results[i] = empty(article)
+    for lang, indexes in by_lang.items():
+        nlp = pipeline_for(lang)
+        for i, doc in zip(indexes, nlp.pipe(items[i].body for i in indexes), strict=True):
+            results[i] = from_doc(items[i], doc)
+    return [r for r in results if r is not None]

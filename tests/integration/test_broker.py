@@ -1,0 +1,71 @@
+"""The embedded broker: answers Kafka metadata, stops cleanly, dies with its parent, refuses a busy port."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from streams.broker import BrokerError, EmbeddedBroker, free_port, kafka_answers, port_in_use
+
+pytestmark = pytest.mark.integration
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is dead for our purpose.
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().split(")")[-1].split()[0] != "Z"
+
+
+def wait_gone(pid: int, timeout_s: float = 10) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if not alive(pid):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_start_answer_stop() -> None:
+    broker = EmbeddedBroker("127.0.0.1", free_port()).start()
+    pid = broker.pid
+    assert pid is not None
+    assert kafka_answers(broker.bootstrap)
+    broker.stop()
+    assert wait_gone(pid)
+    assert not port_in_use("127.0.0.1", broker.port)
+
+
+def test_busy_port_is_a_clear_error() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        with pytest.raises(BrokerError, match="already in use"):
+            EmbeddedBroker("127.0.0.1", port).start()
+
+
+def test_broker_dies_with_its_parent_even_on_kill_9() -> None:
+    script = (
+        "import sys, time\n"
+        "from streams.broker import EmbeddedBroker, free_port\n"
+        "b = EmbeddedBroker('127.0.0.1', free_port()).start()\n"
+        "print(b.pid, flush=True)\n"
+        "time.sleep(300)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    broker_pid = int(parent.stdout.readline())
+    assert alive(broker_pid)
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    assert wait_gone(broker_pid), "the broker outlived its parent"

@@ -1,0 +1,75 @@
+"""The README's first command: `claimstream run --demo` shows claims, serves /metrics, and Ctrl-C
+leaves no process behind."""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import orjson
+import pytest
+
+from streams.broker import free_port
+from tests.integration.test_broker import wait_gone
+
+pytestmark = pytest.mark.integration
+
+
+def descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().split(")")[-1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    out: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.add(child)
+            todo.append(child)
+    return out
+
+
+def test_run_demo_prints_claims_serves_metrics_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    web_port = free_port()
+    env = {**os.environ, "CLAIMSTREAM_EMBEDDED_PORT": str(free_port()), "CLAIMSTREAM_WEB_PORT": str(web_port),
+           "CLAIMSTREAM_DATA_DIR": str(tmp_path / "data")}
+    env.pop("CLAIMSTREAM_BROKER", None)
+    started = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-m", "streams", "run", "--demo"], env=env, cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=open(tmp_path / "run.log", "wb"),  # noqa: SIM115
+                            start_new_session=True)
+    assert proc.stdout is not None
+    claims = []
+    try:
+        while time.monotonic() - started < 90 and len(claims) < 5:
+            ready, _, _ = select.select([proc.stdout], [], [], 1.0)
+            if ready:
+                line = proc.stdout.readline()
+                if line.startswith(b"{"):
+                    claims.append(orjson.loads(line))
+            assert proc.poll() is None, (tmp_path / "run.log").read_text()
+        assert len(claims) >= 5, (tmp_path / "run.log").read_text()[-3000:]
+        first_claim_after = time.monotonic() - started
+        assert first_claim_after < 90
+        with urllib.request.urlopen(f"http://127.0.0.1:{web_port}/metrics", timeout=10) as response:
+            text = response.read().decode()
+        assert "claimstream_messages_total" in text
+        assert 'claimstream_claims_total{lang="it"' in text or 'lang="it"' in text
+        family = descendants(proc.pid)
+        assert len(family) >= 2  # the broker and the worker
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+        proc.wait(60)
+    for pid in family:
+        assert wait_gone(pid), f"process {pid} left running after Ctrl-C"
