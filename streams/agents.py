@@ -20,7 +20,7 @@ from streams import codecs, metrics
 from streams.app import actor_windows, app, settings, topics
 from streams.deadletter import Origin, dead_letter_headers
 from streams.nlp.pipeline import default_registry, pipeline_for
-from streams.records import Claim, CleanArticle, EnrichedArticle, ExtractedArticle, Record
+from streams.records import Claim, CleanArticle, EnrichedArticle, ExtractedArticle, RawArticle, Record
 from streams.stages import aggregates
 from streams.stages.claims import claims as make_claims
 from streams.stages.clean import clean
@@ -47,7 +47,7 @@ async def dead_letter(event: EventT, rejected: Rejected, stage: str) -> None:
 
 
 async def batches(stream: faust.StreamT) -> AsyncIterator[Sequence[EventT]]:
-    async for batch in stream.take_events(settings.batch_size, within=settings.batch_within_s):
+    async for batch in stream.take_events(settings.batch_size, within=settings.batch_within_s):  # type: ignore[attr-defined]
         yield batch
 
 
@@ -92,7 +92,11 @@ async def clean_agent(stream: faust.StreamT) -> None:
             else:
                 decoded.append((event, raw))
         stamp = now()
-        for _event, article in await run_per_item("clean", decoded, lambda raw: clean(raw, stamp)):
+
+        def clean_now(raw: RawArticle, stamp: datetime = stamp) -> CleanArticle | Rejected:
+            return clean(raw, stamp)
+
+        for _event, article in await run_per_item("clean", decoded, clean_now):
             await topics.clean.send(key=article.id.encode(), value=codecs.encode(article))
             metrics.BOILERPLATE_LINES.labels(article.lang or "unknown").inc(article.boilerplate_removed)
             metrics.MESSAGES.labels("clean", "ok" if article.lang_supported else "skipped").inc()
@@ -104,13 +108,13 @@ async def extract_agent(stream: faust.StreamT) -> None:
         items = await decode_batch(batch, CleanArticle, "extract")
         started = time.perf_counter()
         try:
-            results = list(zip(items, extract_batch([a for _, a in items], pipeline_for), strict=True))
+            results: list[ExtractedArticle] = extract_batch([a for _, a in items], pipeline_for)
         except Exception:  # noqa: BLE001 - one bad article must not sink the batch: retry one by one
             log.exception("extract failed on a batch; retrying its articles one at a time")
             singles = await run_per_item("extract", items, lambda a: extract_batch([a], pipeline_for)[0])
-            results = [((e, None), r) for e, r in singles]
+            results = [r for _, r in singles]
         metrics.STAGE_SECONDS.labels("extract").observe(time.perf_counter() - started)
-        for (_event, _article), extracted in results:
+        for extracted in results:
             await topics.extracted.send(key=extracted.article.id.encode(), value=codecs.encode(extracted))
             metrics.MESSAGES.labels("extract", "ok").inc()
 

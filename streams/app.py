@@ -12,6 +12,7 @@ from streams.settings import Settings, from_env
 
 
 def create_app(settings: Settings) -> faust.App:
+    timeouts = settings.group_timeouts()
     app = faust.App(
         settings.app_id,
         broker=settings.broker_url,
@@ -21,7 +22,9 @@ def create_app(settings: Settings) -> faust.App:
         topic_allow_declare=True,
         topic_disable_leader=True,
         processing_guarantee=settings.processing_guarantee,
-        **settings.group_timeouts(),
+        broker_rebalance_timeout=timeouts["broker_rebalance_timeout"],
+        broker_session_timeout=timeouts["broker_session_timeout"],
+        broker_heartbeat_interval=timeouts["broker_heartbeat_interval"],
         consumer_auto_offset_reset="earliest",
         web_host=settings.web_host,
         web_port=settings.web_port,
@@ -57,8 +60,7 @@ class Topics:
 def aggregate_table(app: faust.App, settings: Settings) -> faust.types.tables.WindowWrapperT:
     """Per actor and tumbling window: the claims counted so far (keyed by claim id, so a replay counts once)."""
     return (
-        app.Table(settings.topic(t.AGGREGATE_TABLE), default=dict, partitions=settings.partitions,
-                  key_serializer="raw", value_serializer="json")
+        app.Table(settings.topic(t.AGGREGATE_TABLE), default=dict, partitions=settings.partitions)
         .tumbling(timedelta(seconds=settings.window_s), expires=timedelta(seconds=settings.window_expires_s))
         .relative_to_stream()
     )

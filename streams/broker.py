@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import logging
+import os
 import signal
 import socket
 import subprocess
@@ -61,10 +62,8 @@ def kafka_answers(bootstrap: str, timeout_s: float = 2.0) -> bool:
     from kafka.errors import KafkaError
 
     try:
-        admin = KafkaAdminClient(
-            bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000),
-            api_version_auto_timeout_ms=int(timeout_s * 1000), client_id="claimstream-probe",
-        )
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000),
+                                 client_id="claimstream-probe")
     except (KafkaError, OSError, ValueError):
         return False
     try:
@@ -106,12 +105,10 @@ class EmbeddedBroker:
         listener = f"tcp://{self.host}:{self.port}"
         cmd = [tansu_binary(), "broker", "--listener-url", listener, "--advertised-listener-url", listener,
                "--storage-engine", "memory://tansu/"]
-        out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         log.info("starting embedded broker on %s", self.bootstrap)
-        self._proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                      preexec_fn=_die_with_parent)
-        if out is not subprocess.DEVNULL:
-            out.close()
+        with open(self.log_file or os.devnull, "ab") as out:
+            self._proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                          preexec_fn=_die_with_parent)
         self.wait_ready(ready_timeout_s)
         return self
 
@@ -164,10 +161,8 @@ def create_topics(bootstrap: list[str] | str, names: list[str], partitions: int,
         existing = set(admin.list_topics())
         missing = [n for n in names if n not in existing]
         if missing:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):  # a concurrent worker won the race: fine
                 admin.create_topics([NewTopic(n, partitions, 1) for n in missing])
-            except TopicAlreadyExistsError:
-                pass  # a concurrent worker won the race: fine
         return missing
     finally:
         admin.close()

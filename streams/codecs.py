@@ -96,8 +96,9 @@ def decode_raw_article(payload: bytes | None, max_bytes: int) -> RawArticle | Re
     published_at = data.get("published_at")
     if published_at is not None and not is_iso_datetime(published_at):
         return Rejected("schema_violation", f"published_at: {published_at!r} is not an ISO 8601 date-time")
-    known = {k: data.get(k) for k in ("id", "url", "outlet", "published_at", "lang", "title", "text", "html")}
-    return RawArticle(**known)
+    return RawArticle(id=data["id"], url=data.get("url"), outlet=data.get("outlet"),
+                      published_at=published_at, lang=data.get("lang"), title=data.get("title"),
+                      text=data.get("text"), html=data.get("html"))
 
 
 def _has_content(data: dict[str, Any]) -> bool:

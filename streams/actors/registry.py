@@ -16,6 +16,7 @@ import pycountry
 from babel import Locale
 
 ANY_LANG = "*"
+EXACT_MARK = "="  # a registry name written "=Nato" matches that exact spelling only ("nato" is "born")
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,12 @@ def name_key(name: str) -> str:
     """The key a surface name is indexed by: NFC, lowercase, typographic apostrophes folded, spaces collapsed."""
     text = unicodedata.normalize("NFC", name).replace("\u2019", "'").replace("\u2018", "'")
     return " ".join(text.lower().split())
+
+
+def is_exact(name: str) -> bool:
+    """Marked '=', or an acronym: 'NATO' must not match the Italian word 'nato'."""
+    letters = name.replace(".", "")
+    return name.startswith(EXACT_MARK) or (letters.isupper() and len(letters) <= 6)
 
 
 def _date(value: str | None) -> date | None:
@@ -63,12 +70,17 @@ def english_country_name(iso3: str) -> str:
     return str(english or getattr(country, "common_name", None) or country.name)
 
 
+def _default_name(entry: dict[str, Any]) -> str:
+    return english_country_name(entry["id"]) if entry["kind"] == "country" else str(entry["id"])
+
+
 class Registry:
     """Names (per language) -> candidate actors; resolved by term of office as of a date."""
 
     def __init__(self, data: dict[str, Any], languages: tuple[str, ...]):
         self.languages = languages
         self._by_name: dict[str, dict[str, list[Actor]]] = {lang: {} for lang in languages}
+        self._exact: dict[str, set[str]] = {lang: set() for lang in languages}
         self.actors: dict[str, Actor] = {}
         for lang in languages:
             for name, iso3 in country_names(lang).items():
@@ -77,7 +89,7 @@ class Registry:
         for entry in data["actors"]:
             actor = Actor(
                 id=entry["id"], kind=entry["kind"], country=entry.get("country"),
-                name=entry.get("name") or (english_country_name(entry["id"]) if entry["kind"] == "country" else entry["id"]),
+                name=entry.get("name") or _default_name(entry),
                 valid_from=_date(entry.get("valid_from")), valid_to=_date(entry.get("valid_to")),
             )
             self.actors[actor.id] = actor
@@ -93,13 +105,21 @@ class Registry:
         return self.actors[iso3]
 
     def _add(self, lang: str, name: str, actor: Actor) -> None:
+        if is_exact(name):
+            name = name.removeprefix(EXACT_MARK)
+            self._exact[lang].add(name)
         candidates = self._by_name[lang].setdefault(name_key(name), [])
         if actor not in candidates:
             candidates.append(actor)
 
     def names(self, lang: str) -> list[str]:
-        """Every name key known in `lang` (the patterns of the actor EntityRuler)."""
-        return sorted(self._by_name.get(lang, {}))
+        """Every case-insensitive name key known in `lang` (phrase patterns of the actor EntityRuler)."""
+        exact_keys = {name_key(n) for n in self._exact.get(lang, set())}
+        return sorted(k for k in self._by_name.get(lang, {}) if k not in exact_keys)
+
+    def exact_names(self, lang: str) -> list[str]:
+        """Names matched with their exact spelling only (acronyms, and names marked '=')."""
+        return sorted(self._exact.get(lang, set()))
 
     def resolve(self, key: str, lang: str, as_of: date | None) -> Actor | None:
         """The actor a name meant on `as_of` (the latest holder when the date is unknown)."""

@@ -33,11 +33,19 @@ def paragraph_boundaries(doc: Doc) -> Doc:
 
 def _phrase_docs(nlp: Language, phrases: list[str], lemmatize: bool) -> list[Doc]:
     # Lemma patterns need the lemmatizer's output (only that component: the rest would recurse here).
-    docs = [nlp.make_doc(p) for p in phrases]
+    docs = [_tokens_of(nlp, p) for p in phrases]
     if lemmatize and nlp.has_pipe("lemmatizer"):
         lemmatizer = nlp.get_pipe("lemmatizer")
         docs = [lemmatizer(d) for d in docs]
     return docs
+
+
+def _tokens_of(nlp: Language, phrase: str) -> Doc:
+    """The phrase tokenised as it is in running text: an elided article ("nell'", "all'") is glued to the
+    next word there, so it is tokenised with a stand-in word that is then dropped."""
+    if phrase.endswith("'"):
+        return nlp.make_doc(phrase + "X")[:-1].as_doc()
+    return nlp.make_doc(phrase)
 
 
 class LexiconMatcher:
@@ -122,7 +130,7 @@ class QuantityTagger:
         self.number_words: dict[str, float] = {k.lower(): float(v) for k, v in data["number_words"].items()}
         self.approx_words: dict[str, float] = {k.lower(): float(v) for k, v in data["approx_number_words"].items()}
         self.scale_words: dict[str, float] = {k.lower(): float(v) for k, v in data["scale_words"].items()}
-        self.percent_words = {w.lower() for w in data.get("percent_words", ["%", "percent", "per cento"])}
+        self.percent_words = {w.lower() for w in data["percent_words"]}
         self.qualifiers = LexiconMatcher(nlp, data["qualifiers"], lemma=False)
         self.units = LexiconMatcher(nlp, data["units"], lemma=True)
         self.word_numbers = LexiconMatcher(
@@ -138,7 +146,10 @@ class QuantityTagger:
     def __call__(self, doc: Doc) -> Doc:
         if not self._ready:
             self.initialize()
-        qualifier_ending_at = {e: (label, s) for label, s, e in self.qualifiers(doc)}
+        qualifier_ending_at: dict[int, tuple[str, int]] = {}
+        for label, s, e in self.qualifiers(doc):  # the longest phrase wins: "non più di" over "più di"
+            if e not in qualifier_ending_at or s < qualifier_ending_at[e][1]:
+                qualifier_ending_at[e] = (label, s)
         unit_starting_at: dict[int, tuple[str, int]] = {}
         for label, s, e in self.units(doc):
             unit_starting_at.setdefault(s, (label, e))
@@ -154,7 +165,9 @@ class QuantityTagger:
     def _numbers(self, doc: Doc) -> list[tuple[int, int, float, bool]]:
         """(token start, token end, value, is_approximate_word) for numerals and number words."""
         out: list[tuple[int, int, float, bool]] = []
-        words = {s: (label, e) for label, s, e in self.word_numbers(doc)}
+        words: dict[int, tuple[str, int]] = {}
+        for label, s, e in self.word_numbers(doc):  # hits come longest first for each start
+            words.setdefault(s, (label, e))
         i = 0
         while i < len(doc):
             tok = doc[i]

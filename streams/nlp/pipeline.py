@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 import spacy
 from spacy.language import Language
 
 import streams.nlp.components  # noqa: F401  (registers the factories)
 from streams import lang as lang_data
-from streams.actors.registry import Registry, load_registry
+from streams.actors.registry import Registry, load_registry, name_key
 
 ACTOR_LABEL = "ACTOR"
 
@@ -25,7 +26,11 @@ def build_pipeline(lang: str, registry: Registry) -> Language:
     nlp.add_pipe("claimstream_cues")
     nlp.initialize()
     # Pattern ids are registry name keys; enrich resolves them to actors as of the article's date.
-    ruler.add_patterns([{"label": ACTOR_LABEL, "pattern": key, "id": key} for key in registry.names(lang)])  # type: ignore[attr-defined]
+    patterns: list[dict[str, Any]] = [{"label": ACTOR_LABEL, "pattern": key, "id": key} for key in registry.names(lang)]
+    for name in registry.exact_names(lang):
+        tokens = [{"ORTH": t.text} for t in nlp.make_doc(name)]
+        patterns.append({"label": ACTOR_LABEL, "pattern": tokens, "id": name_key(name)})
+    ruler.add_patterns(patterns)  # type: ignore[attr-defined]
     return nlp
 
 

@@ -103,9 +103,14 @@ def _directly_before(body: str, prep: Cue, actor: ResolvedActor) -> bool:
 
 
 def _type_of(q: Quantity, type_cues: list[Cue]) -> str | None:
+    """The type the unit implies when the sentence has that type word too, else the nearest type word,
+    else the unit's type."""
+    implied = UNIT_TYPES.get(q.unit)
+    if implied is not None and any(c.label == implied for c in type_cues):
+        return implied
     if type_cues:
         return min(type_cues, key=lambda c: abs(c.start - q.start)).label
-    return UNIT_TYPES.get(q.unit)
+    return implied
 
 
 def claims(enriched: EnrichedArticle) -> list[Claim]:
@@ -116,8 +121,10 @@ def claims(enriched: EnrichedArticle) -> list[Claim]:
     out: list[Claim] = []
     for sent in enriched.sentences:
         s, e = sent.start, sent.end
-        actors = [a for a in enriched.actors if _inside(a.start, s, e)]
         cues = [c for c in enriched.cues if _inside(c.start, s, e)]
+        datelined = [c for c in cues if c.kind == "dateline"]
+        actors = [a for a in enriched.actors if _inside(a.start, s, e)
+                  and not any(_inside(a.start, d.start, d.end) for d in datelined)]
         quantities = [q for q in enriched.quantities if _inside(q.start, s, e)]
         source, source_start = find_source(body, actors, cues)
         roles = assign_roles(body, [a for a in actors if a.start != source_start], cues)
@@ -125,10 +132,10 @@ def claims(enriched: EnrichedArticle) -> list[Claim]:
         certainty = "hedged" if hedged else "attributed" if source else "asserted"
         type_cues = [c for c in cues if c.kind == "type" and c.label != "statement"]
         typed: list[tuple[str, Quantity | None]] = []
-        for q in quantities:
-            t = _type_of(q, type_cues)
+        for quantity in quantities:
+            t = _type_of(quantity, type_cues)
             if t is not None:
-                typed.append((t, q))
+                typed.append((t, quantity))
         used = {t for t, _ in typed}
         for t in _unique(c.label for c in type_cues):
             if t not in used:

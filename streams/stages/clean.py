@@ -71,11 +71,12 @@ def html_to_text(html: str) -> tuple[str | None, str]:
     """(title, text with one paragraph per line) from a raw page, with trafilatura."""
     import trafilatura
 
-    doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, include_tables=False)
-    if doc is None:
+    doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, include_tables=False,
+                                      as_dict=True)
+    if not isinstance(doc, dict):
         return None, ""
-    title = doc.title or None
-    text = doc.text or ""
+    title = doc.get("title") or None
+    text = doc.get("text") or ""
     lines = text.split("\n")
     if title and lines and normalise_line(lines[0]) == normalise_line(title):
         lines = lines[1:]  # trafilatura repeats the <h1> as the first line

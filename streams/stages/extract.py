@@ -3,6 +3,7 @@ into the cleaned body. The spaCy pipeline is passed in (built once per worker)."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 
 from spacy.language import Language
@@ -11,6 +12,13 @@ from spacy.tokens import Doc
 from streams.records import CleanArticle, Cue, ExtractedArticle, Mention, Quantity, Span
 
 PipelineFor = Callable[[str], Language]
+# "SEUL – ", "BRUSSELS (Reuters) - ": the wire dateline opening a paragraph names where it was filed, not an actor.
+DATELINE = re.compile(r"(?m)^[A-ZÀ-Ý][A-ZÀ-Ý'. ]{1,40}(?:\s*\([^)\n]{1,40}\))?\s+[-–—]\s")
+
+
+def datelines(body: str) -> list[Cue]:
+    return [Cue(kind="dateline", label="dateline", start=m.start(), end=m.end(), text=m.group(0))
+            for m in DATELINE.finditer(body)]
 
 
 def from_doc(article: CleanArticle, doc: Doc) -> ExtractedArticle:
@@ -27,6 +35,7 @@ def from_doc(article: CleanArticle, doc: Doc) -> ExtractedArticle:
     for span in doc.spans.get("cues", []):
         kind, _, label = span.label_.partition(":")
         cues.append(Cue(kind=kind, label=label, start=span.start_char, end=span.end_char, text=span.text))
+    cues += datelines(article.body)
     return ExtractedArticle(article=article, sentences=sentences, mentions=mentions, quantities=quantities, cues=cues)
 
 
