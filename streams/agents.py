@@ -156,11 +156,10 @@ async def aggregate_agent(stream: faust.StreamT) -> None:
         try:
             data = orjson.loads(event.value)
             actor_id = str(data["actor_id"])
+            state, changed = aggregates.add_claim(actor_windows[actor_id].current(), data)
         except (ValueError, KeyError, TypeError) as exc:
-            await dead_letter(event, Rejected("invalid_json", str(exc)), "aggregates")
+            await dead_letter(event, Rejected("schema_violation", f"{type(exc).__name__}: {exc}"), "aggregates")
             continue
-        window = actor_windows[actor_id]
-        state, changed = aggregates.add_claim(window.current(), data)
         if changed:
             actor_windows[actor_id] = state
             bounds = aggregates.window_bounds(event.message.timestamp, settings.window_s)

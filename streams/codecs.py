@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from functools import cache
 from importlib import resources
@@ -16,6 +17,8 @@ from streams.records import RawArticle, Record
 from streams.stages.rejected import Rejected
 
 R = TypeVar("R", bound=Record)
+UTF8_BOM = b"\xef\xbb\xbf"
+ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 SCHEMA_FILES = (
     "raw-article.schema.json", "clean-article.schema.json", "extracted-article.schema.json",
     "enriched-article.schema.json", "claim.schema.json", "claim-link.schema.json",
@@ -81,16 +84,17 @@ def decode_raw_article(payload: bytes | None, max_bytes: int) -> RawArticle | Re
         return Rejected("empty_message", "the message has no value")
     if len(payload) > max_bytes:
         return Rejected("oversized", f"{len(payload)} bytes > limit {max_bytes}")
+    payload = payload.removeprefix(UTF8_BOM)
     try:
         data = orjson.loads(payload)  # orjson rejects invalid UTF-8 as well
     except orjson.JSONDecodeError as exc:
-        reason = "invalid_utf8" if "utf-8" in str(exc).lower() else "invalid_json"
+        reason = "invalid_utf8" if "not valid utf-8" in str(exc).lower() else "invalid_json"
         return Rejected(reason, str(exc))
     if not isinstance(data, dict):
         return Rejected("schema_violation", f"expected a JSON object, got {type(data).__name__}")
-    if not _has_content(data):
-        return Rejected("no_content", "the article has neither a non-empty 'text' nor 'html'")
     errors = schema_errors(RawArticle.schema, data)
+    if errors and not _has_content(data) and all(e.startswith("<root>") for e in errors):
+        return Rejected("no_content", "the article has neither a non-empty 'text' nor 'html'")
     if errors:
         return Rejected("schema_violation", "; ".join(errors[:5]))
     published_at = data.get("published_at")
@@ -106,7 +110,8 @@ def _has_content(data: dict[str, Any]) -> bool:
 
 
 def is_iso_datetime(value: Any) -> bool:
-    if not isinstance(value, str):
+    """An ISO 8601 date *and* time ('2026-11-20T09:30:00Z'); a bare date is not a moment."""
+    if not isinstance(value, str) or not ISO_DATETIME.match(value):
         return False
     try:
         datetime.fromisoformat(value)

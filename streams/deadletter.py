@@ -23,7 +23,8 @@ class Origin:
 def dead_letter_headers(rejected: Rejected, stage: str, origin: Origin) -> list[tuple[str, bytes]]:
     """The x-dlq-* headers of the architecture; the message value stays the original bytes."""
     return [
-        ("x-dlq-reason", str(rejected)[:MAX_REASON_CHARS].encode("utf-8", "replace")),
+        ("x-dlq-reason", rejected.reason.encode("utf-8", "replace")),
+        ("x-dlq-detail", rejected.detail[:MAX_REASON_CHARS].encode("utf-8", "replace")),
         ("x-dlq-stage", stage.encode()),
         ("x-dlq-origin-topic", origin.topic.encode()),
         ("x-dlq-origin-partition", str(origin.partition).encode()),
@@ -42,6 +43,7 @@ def describe(value: bytes | None, headers: list[tuple[str, bytes]] | dict[str, b
         text, encoding = base64.b64encode(payload).decode("ascii"), "base64"
     return DeadLetter(
         reason=h.get("x-dlq-reason", ""),
+        detail=h.get("x-dlq-detail", ""),
         stage=h.get("x-dlq-stage", ""),
         origin_topic=h.get("x-dlq-origin-topic", ""),
         origin_partition=_int(h.get("x-dlq-origin-partition")),

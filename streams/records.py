@@ -139,6 +139,7 @@ class ActorAggregate(Record):
 class DeadLetter(Record):
     schema = "deadletter.schema.json"
     reason: str
+    detail: str
     stage: str
     origin_topic: str
     origin_partition: int

@@ -55,7 +55,7 @@ class Settings:
 
     @property
     def on_loopback(self) -> bool:
-        return all(h.split(":")[0] in ("127.0.0.1", "localhost", "::1") for h in self.bootstrap_servers)
+        return all(host_of(h) in ("127.0.0.1", "localhost", "::1") for h in self.bootstrap_servers)
 
     def group_timeouts(self) -> dict[str, float]:
         """Faust's broker_* timeout settings: explicit values win, then the loopback/cluster default."""
@@ -75,6 +75,16 @@ class Settings:
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)
+
+
+def host_of(server: str) -> str:
+    """'h:9092' -> 'h'; '[::1]:9092' -> '::1'."""
+    if server.startswith("["):
+        return server[1:].split("]", 1)[0]
+    return server.rsplit(":", 1)[0] if server.count(":") == 1 else server
+
+
+POSITIVE = ("partitions", "max_article_bytes", "window_s", "window_expires_s", "batch_size", "embedded_port")
 
 
 def _convert(raw: str, kind: Any, name: str) -> Any:
@@ -97,8 +107,11 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
         if raw is not None and raw != "":
             values[f.name] = _convert(raw, f.type, f.name)
     settings = Settings(**values)
-    if settings.partitions < 1:
-        raise SettingsError(f"{ENV_PREFIX}PARTITIONS must be >= 1, got {settings.partitions}")
+    for name in POSITIVE:
+        if getattr(settings, name) < 1:
+            raise SettingsError(f"{ENV_PREFIX}{name.upper()} must be >= 1, got {getattr(settings, name)}")
+    if settings.batch_within_s <= 0:
+        raise SettingsError(f"{ENV_PREFIX}BATCH_WITHIN_S must be > 0, got {settings.batch_within_s}")
     if settings.processing_guarantee not in ("at_least_once", "exactly_once"):
         raise SettingsError(f"{ENV_PREFIX}PROCESSING_GUARANTEE must be at_least_once or exactly_once")
     return settings

@@ -16,6 +16,7 @@ TEXT_SUFFIXES = {".txt", ".text", ".md"}
 HTML_SUFFIXES = {".html", ".htm"}
 JSON_SUFFIXES = {".json"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
+UTF8_BOM = b"\xef\xbb\xbf"
 KNOWN_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES | JSONL_SUFFIXES
 
 
@@ -79,14 +80,19 @@ def read(origin: str) -> Iterator[Loaded]:
 
 
 def _read_stream(origin: str, data: bytes) -> Iterator[Loaded]:
-    stripped = data.lstrip()
-    if stripped.startswith(b"{") or stripped.startswith(b"["):
-        if stripped.startswith(b"[") or b"\n{" not in data.strip():
-            yield from _json_articles(origin, "stdin", data)
-        else:
-            yield from _jsonl_articles(origin, "stdin", data)
-    else:
-        yield Loaded(origin, text_article("stdin", decode_bytes(data)))
+    """stdin: a JSON document, JSON lines, or else plain text ("[VIDEO] Kiev …" is a title, not JSON)."""
+    stripped = data.removeprefix(UTF8_BOM).strip()
+    if stripped.startswith((b"{", b"[")):
+        try:
+            orjson.loads(stripped)
+            yield from _json_articles(origin, "stdin", stripped)
+            return
+        except orjson.JSONDecodeError:
+            lines = [x for x in stripped.splitlines() if x.strip()]
+            if all(x.lstrip().startswith(b"{") for x in lines):
+                yield from _jsonl_articles(origin, "stdin", stripped)
+                return
+    yield Loaded(origin, text_article("stdin", decode_bytes(data)))
 
 
 def _with_id(obj: Any, default_id: str) -> dict[str, Any] | None:
@@ -97,7 +103,7 @@ def _with_id(obj: Any, default_id: str) -> dict[str, Any] | None:
 
 def _json_articles(origin: str, name: str, data: bytes) -> Iterator[Loaded]:
     try:
-        parsed = orjson.loads(data)
+        parsed = orjson.loads(data.removeprefix(UTF8_BOM))
     except orjson.JSONDecodeError as exc:
         yield Loaded(origin, error=f"invalid JSON: {exc}")
         return
@@ -111,7 +117,7 @@ def _json_articles(origin: str, name: str, data: bytes) -> Iterator[Loaded]:
 
 
 def _jsonl_articles(origin: str, name: str, data: bytes) -> Iterator[Loaded]:
-    for n, line in enumerate(data.splitlines(), start=1):
+    for n, line in enumerate(data.removeprefix(UTF8_BOM).splitlines(), start=1):
         if not line.strip():
             continue
         try:

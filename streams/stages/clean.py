@@ -19,6 +19,8 @@ QUOTE_MAP = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u2032"
                            "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"', "\u00a0": " "})
 FURNITURE_EDGES = " \t-–—•*|·:>"
 MIN_DETECT_HITS = 3
+MAX_TEASER_CHARS = 160
+MIN_SENTENCE_WORDS = 8
 
 
 def normalise_line(line: str) -> str:
@@ -43,9 +45,17 @@ def _furniture_key(line: str) -> str:
 
 
 def is_boilerplate(line: str) -> bool:
+    """A furniture line ("- Pubblicità -"), or a short teaser starting like one ("Leggi anche: …"). A line
+    that reads as a full sentence is content even when it starts with a furniture word ("Aggiornato il
+    bilancio: almeno 12 morti.")."""
     lines, prefixes = _boilerplate()
     key = _furniture_key(line)
-    return not key or key in lines or normalise_line(line).lower().startswith(prefixes)
+    if not key or key in lines:
+        return True
+    text = normalise_line(line)
+    ends_like_prose = text.rstrip('"\'').endswith((".", "!", "?")) and len(text.split()) >= MIN_SENTENCE_WORDS
+    is_sentence = len(text) > MAX_TEASER_CHARS or ends_like_prose
+    return not is_sentence and text.lower().startswith(prefixes)
 
 
 def paragraphs(text: str) -> list[str]:
@@ -68,19 +78,35 @@ def strip_boilerplate(text: str) -> tuple[list[str], int]:
 
 
 def html_to_text(html: str) -> tuple[str | None, str]:
-    """(title, text with one paragraph per line) from a raw page, with trafilatura."""
+    """(title, text with one paragraph per line) from a raw page, with trafilatura. The title is the page's
+    first <h1> (the headline as printed), else its metadata title."""
     import trafilatura
 
-    doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, include_tables=False,
-                                      as_dict=True)
-    if not isinstance(doc, dict):
+    doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, include_tables=False)
+    if doc is None:
         return None, ""
-    title = doc.get("title") or None
-    text = doc.get("text") or ""
-    lines = text.split("\n")
-    if title and lines and normalise_line(lines[0]) == normalise_line(title):
-        lines = lines[1:]  # trafilatura repeats the <h1> as the first line
+    headline = first_h1(html)
+    title = headline or getattr(doc, "title", None) or None
+    lines = (getattr(doc, "text", None) or "").split("\n")
+    repeated = {normalise_line(t) for t in (headline, getattr(doc, "title", None)) if t}
+    if lines and normalise_line(lines[0]) in repeated:
+        lines = lines[1:]  # trafilatura keeps the <h1> as the first line of the text
     return title, "\n\n".join(lines)
+
+
+def first_h1(html: str) -> str | None:
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    try:
+        tree = lxml_html.fromstring(html)
+    except (etree.ParserError, ValueError):
+        return None
+    for h1 in tree.iter("h1"):
+        text = normalise_line(h1.text_content())
+        if text:
+            return text
+    return None
 
 
 def detect_language(text: str, hint: str | None) -> str | None:

@@ -97,18 +97,13 @@ HTML_FURNITURE = {
         "Riproduzione riservata", "P.IVA", "Iscriviti alla newsletter", "Cookie policy", "Redazione",
     ],
 }
-BUG_ADV = pytest.mark.xfail(
-    reason="BUG: the furniture line 'ADV' (it-duplicate-corea.txt; 'ADV' is the usual Italian ad label) "
-    "is not in lang/it.json boilerplate_lines and survives into the body",
-    strict=True,
-)
 
 
 def furniture_cases() -> list[Any]:
     cases = []
     for name, lines in {**TXT_FURNITURE, **HTML_FURNITURE}.items():
         for line in lines:
-            marks = [BUG_ADV] if (name, line) == ("it-duplicate-corea.txt", "ADV") else []
+            marks: list[Any] = []
             cases.append(pytest.param(name, line, id=f"{name}:{line}", marks=marks))
     return cases
 
@@ -166,12 +161,6 @@ def test_content_that_merely_mentions_furniture_words_is_kept(sentence: str) -> 
     assert result.boilerplate_removed == 0
 
 
-@pytest.mark.xfail(
-    reason="BUG: boilerplate_prefixes are matched against whole lines of any length, so a real news "
-    "paragraph that happens to open with 'Aggiornato il' / 'Pubblicato il' (meant for 'Aggiornato il "
-    "20/11 alle 10:30') is silently dropped",
-    strict=True,
-)
 @pytest.mark.parametrize(
     "sentence",
     [
@@ -211,7 +200,7 @@ def expected_txt_paragraphs(name: str) -> list[str]:
 
 TXT_NAMES = [
     "it-corea-truppe.txt", "it-sanzioni.txt", "en-black-sea.txt", "en-no-claims.txt",
-    pytest.param("it-duplicate-corea.txt", marks=BUG_ADV),
+    pytest.param("it-duplicate-corea.txt"),
 ]
 
 
@@ -331,27 +320,17 @@ TITLES = {
     "en-sanctions.html": "EU hits Russian banks with new sanctions package",
     "it-aiuti.html": "Ucraina, dall'Italia oltre 200 milioni di aiuti. Meloni riceve Zelensky a Roma",
 }
-BUG_TITLE = pytest.mark.xfail(
-    reason="BUG: for it-aiuti.html the title is trafilatura's og:title ('Ucraina, dall'Italia oltre 200 "
-    "milioni di aiuti'), not the <h1>/<title>",
-    strict=True,
-)
-BUG_H1_IN_BODY = pytest.mark.xfail(
-    reason="BUG: for it-aiuti.html the <h1> differs from the og:title that clean() uses as title, so the "
-    "'trafilatura repeats the <h1>' check misses and the headline becomes the body's first paragraph",
-    strict=True,
-)
 
 
 @pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=[BUG_TITLE] if n == "it-aiuti.html" else []) for n in TITLES]
+    "name", [pytest.param(n) for n in TITLES]
 )
 def test_title(name: str) -> None:
     assert cleaned(name).title == TITLES[name]
 
 
 @pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=[BUG_H1_IN_BODY] if n == "it-aiuti.html" else []) for n in TITLES]
+    "name", [pytest.param(n) for n in TITLES]
 )
 def test_title_is_not_repeated_in_the_body(name: str) -> None:
     article = cleaned(name)

@@ -12,7 +12,7 @@ from streams.deadletter import MAX_REASON_CHARS, Origin, dead_letter_headers, de
 from streams.records import DeadLetter
 from streams.stages.rejected import Rejected
 
-HEADER_NAMES = ["x-dlq-reason", "x-dlq-stage", "x-dlq-origin-topic", "x-dlq-origin-partition",
+HEADER_NAMES = ["x-dlq-reason", "x-dlq-detail", "x-dlq-stage", "x-dlq-origin-topic", "x-dlq-origin-partition",
                 "x-dlq-origin-offset"]
 
 
@@ -22,7 +22,7 @@ def headers_for(
     return dead_letter_headers(rejected, stage, origin or Origin("t1-articles.raw", 3, 42))
 
 
-def test_exactly_the_five_headers_with_their_values() -> None:
+def test_exactly_the_dead_letter_headers_with_their_values() -> None:
     headers = headers_for(Rejected("invalid_json", "unexpected character"), "clean",
                           Origin("t1-articles.raw", 3, 42))
     assert [name for name, _ in headers] == HEADER_NAMES
@@ -31,9 +31,8 @@ def test_exactly_the_five_headers_with_their_values() -> None:
     assert values["x-dlq-origin-topic"] == b"t1-articles.raw"
     assert values["x-dlq-origin-partition"] == b"3"
     assert values["x-dlq-origin-offset"] == b"42"
-    reason = values["x-dlq-reason"].decode()
-    assert reason.split(":")[0] == "invalid_json"  # the bounded label comes first
-    assert "unexpected character" in reason
+    assert values["x-dlq-reason"] == b"invalid_json"  # the bounded label alone
+    assert values["x-dlq-detail"] == b"unexpected character"
 
 
 def test_header_values_are_bytes() -> None:
@@ -51,7 +50,8 @@ def test_describe_round_trips_the_headers() -> None:
     headers = headers_for(rejected, "clean", Origin("p-articles.raw", 2, 1234567890123))
     letter = describe(b'{"id": 5}', headers)
     assert isinstance(letter, DeadLetter)
-    assert letter.reason == str(rejected)
+    assert letter.reason == rejected.reason
+    assert letter.detail == rejected.detail
     assert letter.stage == "clean"
     assert letter.origin_topic == "p-articles.raw"
     assert letter.origin_partition == 2
@@ -100,26 +100,25 @@ def test_invalid_utf8_payload_is_base64_of_the_original_bytes(payload: bytes) ->
     assert base64.b64decode(letter.payload) == payload
 
 
-def test_very_long_reason_is_truncated() -> None:
+def test_very_long_detail_is_truncated() -> None:
     detail = "x" * (MAX_REASON_CHARS * 5)
-    value = dict(headers_for(Rejected("schema_violation", detail)))["x-dlq-reason"]
-    text = value.decode("utf-8")
+    headers = dict(headers_for(Rejected("schema_violation", detail)))
+    text = headers["x-dlq-detail"].decode("utf-8")
     assert len(text) == MAX_REASON_CHARS
-    assert text.startswith("schema_violation: xxx")
-    assert describe(b"", headers_for(Rejected("schema_violation", detail))).reason == text
+    assert headers["x-dlq-reason"] == b"schema_violation"
+    assert describe(b"", headers_for(Rejected("schema_violation", detail))).detail == text
 
 
 def test_truncation_counts_characters_and_keeps_valid_utf8() -> None:
     detail = "é" * (MAX_REASON_CHARS * 2)  # two bytes each
-    value = dict(headers_for(Rejected("schema_violation", detail)))["x-dlq-reason"]
+    value = dict(headers_for(Rejected("schema_violation", detail)))["x-dlq-detail"]
     text = value.decode("utf-8")  # no split multi-byte sequence
     assert len(text) == MAX_REASON_CHARS
 
 
-def test_reason_at_the_limit_is_kept_whole() -> None:
-    rejected = Rejected("r", "y" * (MAX_REASON_CHARS - len("r: ")))
-    assert len(str(rejected)) == MAX_REASON_CHARS
-    assert dict(headers_for(rejected))["x-dlq-reason"].decode() == str(rejected)
+def test_detail_at_the_limit_is_kept_whole() -> None:
+    rejected = Rejected("r", "y" * MAX_REASON_CHARS)
+    assert dict(headers_for(rejected))["x-dlq-detail"].decode() == rejected.detail
 
 
 def test_described_dead_letter_validates_against_its_schema() -> None:

@@ -128,11 +128,6 @@ def test_embedded_broker_on_a_public_interface_is_not_loopback() -> None:
     assert not from_env({"CLAIMSTREAM_EMBEDDED_HOST": "0.0.0.0"}).on_loopback
 
 
-@pytest.mark.xfail(
-    reason="BUG: on_loopback splits 'host:port' on the first ':', so an IPv6 loopback address "
-    "('[::1]:9092', which the code means to accept as '::1') is never recognised as loopback",
-    strict=True,
-)
 @pytest.mark.parametrize("broker", ["[::1]:9092", "kafka://[::1]:9092"])
 def test_ipv6_loopback_broker_is_loopback(broker: str) -> None:
     assert from_env({"CLAIMSTREAM_BROKER": broker}).on_loopback
@@ -193,11 +188,6 @@ def test_with_overrides_returns_a_new_settings() -> None:
     assert base.topic("claims") == "claims"
 
 
-@pytest.mark.xfail(
-    reason="BUG: from_env accepts CLAIMSTREAM_WINDOW_S=0 (only PARTITIONS is range-checked); the aggregate "
-    "agent then crashes in window_bounds(ts, 0) with ZeroDivisionError instead of failing at start-up",
-    strict=True,
-)
 def test_zero_window_is_rejected_at_start_up() -> None:
     try:
         settings = from_env({"CLAIMSTREAM_WINDOW_S": "0"})

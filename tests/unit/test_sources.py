@@ -162,11 +162,6 @@ def test_json_scalar_is_an_error(tmp_path: Path) -> None:
     assert [(x.article, x.error) for x in loaded] == [(None, "not a JSON object")]
 
 
-@pytest.mark.xfail(
-    reason="BUG: .txt and .html files may start with a UTF-8 BOM (decode_bytes uses utf-8-sig), but .json "
-    "and .jsonl are handed raw to orjson, which refuses the BOM: a BOM-saved .json file fails to load",
-    strict=True,
-)
 @pytest.mark.parametrize("suffix", [".json", ".jsonl"])
 def test_json_with_a_utf8_bom_loads(tmp_path: Path, suffix: str) -> None:
     path = tmp_path / f"bom{suffix}"
@@ -281,11 +276,6 @@ def test_stdin_jsonl(monkeypatch: pytest.MonkeyPatch) -> None:
     assert [x.article["id"] for x in loaded if x.article] == ["stdin:1", "b"]
 
 
-@pytest.mark.xfail(
-    reason="BUG: stdin is sniffed as JSON when it starts with '[' or '{', with no fallback to text, so a "
-    "plain-text article whose title starts with '[' (e.g. '[VIDEO] ...') fails with 'invalid JSON'",
-    strict=True,
-)
 def test_stdin_text_with_a_bracketed_title(monkeypatch: pytest.MonkeyPatch) -> None:
     data = b"[VIDEO] Kiev sotto attacco\n\nNella notte droni russi hanno colpito la capitale.\n"
     loaded = read_stdin(monkeypatch, data)
