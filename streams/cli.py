@@ -95,7 +95,9 @@ def run(demo: Annotated[bool, typer.Option(help="produce the bundled sample arti
         err.print(f"worker started (pid {proc.pid}); metrics on http://{settings.web_host}:{settings.web_port}/metrics")
         if demo:
             _demo(settings, proc)
-        proc.wait()
+        if proc.wait() != 0:
+            err.print(f"[red]the worker exited with code {proc.returncode}[/]")
+            raise typer.Exit(proc.returncode)
     except KeyboardInterrupt:
         err.print("stopping…")
     finally:

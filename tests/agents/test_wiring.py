@@ -1,0 +1,66 @@
+"""Agent wiring with Faust's agent.test_context(): no broker; the topics' send is captured to see where
+each result goes (the stage functions themselves are tested in tests/unit, the broker in tests/integration)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from unittest.mock import AsyncMock, patch
+
+import orjson
+import pytest
+
+from streams import agents
+from streams.app import topics
+
+SAMPLE = Path(__file__).resolve().parents[2] / "streams" / "samples" / "en-summit.json"
+
+
+@pytest.fixture
+async def sent() -> AsyncIterator[dict[str, AsyncMock]]:
+    """Every output topic's send, captured."""
+    names = ["clean", "extracted", "enriched", "claims", "deadletter", "actor_claims", "actor_aggregates"]
+    with patch.multiple(topics, **{n: AsyncMock() for n in names}):
+        yield {n: getattr(topics, n) for n in names}
+
+
+def values(mock: AsyncMock) -> list[Any]:
+    return [call.kwargs["value"] for call in mock.send.await_args_list]
+
+
+async def test_clean_agent_routes_good_articles_on_and_bad_ones_to_dead_letters(sent: dict[str, AsyncMock]
+                                                                               ) -> None:
+    async with agents.clean_agent.test_context() as agent:
+        await agent.put(SAMPLE.read_bytes())
+        await agent.put(b"{not json")
+        await agent.put(b'{"id": "no-text"}')
+    cleaned = [orjson.loads(v) for v in values(sent["clean"])]
+    assert [c["id"] for c in cleaned] == ["en-summit-0001"]
+    assert cleaned[0]["lang"] == "en"
+    dead = sent["deadletter"].send.await_args_list
+    assert [c.kwargs["value"] for c in dead] == [b"{not json", b'{"id": "no-text"}']
+    reasons = [dict(c.kwargs["headers"])["x-dlq-reason"] for c in dead]
+    assert reasons == [b"invalid_json", b"no_content"]
+
+
+async def test_claims_agent_publishes_claims_and_actor_events(sent: dict[str, AsyncMock]) -> None:
+    from datetime import UTC, datetime
+
+    from streams.codecs import decode_raw_article, encode
+    from streams.nlp.pipeline import default_registry, pipeline_for
+    from streams.stages.clean import clean
+    from streams.stages.enrich import enrich
+    from streams.stages.extract import extract
+
+    raw = decode_raw_article(SAMPLE.read_bytes(), 2_000_000)
+    enriched = enrich(extract(clean(raw, datetime.now(UTC)), pipeline_for), default_registry())  # type: ignore[arg-type]
+    async with agents.claims_agent.test_context() as agent:
+        await agent.put(encode(enriched))
+        await agent.put(b'{"article": 1}')
+    claims = [orjson.loads(v) for v in values(sent["claims"])]
+    assert claims and all(c["article_id"] == "en-summit-0001" for c in claims)
+    keys = {call.kwargs["key"] for call in sent["actor_claims"].send.await_args_list}
+    assert b"CHN" in keys and b"RUS" in keys
+    assert [dict(c.kwargs["headers"])["x-dlq-reason"] for c in sent["deadletter"].send.await_args_list] == [
+        b"schema_violation"]
