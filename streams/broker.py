@@ -93,6 +93,10 @@ class EmbeddedBroker:
         return f"kafka://{self.bootstrap}"
 
     @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    @property
     def pid(self) -> int | None:
         return self._proc.pid if self._proc else None
 

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,7 +20,6 @@ from streams.settings import Settings, SettingsError, from_env
 
 cli = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 err = Console(stderr=True)
-DEMO_TIMEOUT_S = 120.0
 
 
 def _settings() -> Settings:
@@ -63,10 +63,12 @@ def broker(port: Annotated[int | None, typer.Option(help="listen port (default C
     except BrokerError as exc:
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(1) from exc
+    stop = _stop_on_signals()
     try:
         ensure_topics(settings)
         err.print(f"embedded broker ready on {embedded.bootstrap} (memory only: Ctrl-C loses every topic)")
-        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+        while not stop.is_set() and embedded.running:
+            stop.wait(0.5)
     finally:
         embedded.stop()
 
@@ -75,9 +77,10 @@ def broker(port: Annotated[int | None, typer.Option(help="listen port (default C
 def run(demo: Annotated[bool, typer.Option(help="produce the bundled sample articles and print their claims")] = False,
         ) -> None:
     """Start the embedded broker (unless CLAIMSTREAM_BROKER is set) and a worker; Ctrl-C stops both."""
-    from streams.broker import BrokerError, EmbeddedBroker, _die_with_parent
+    from streams.broker import BrokerError, EmbeddedBroker
 
     settings = _settings()
+    stop = _stop_on_signals()
     env = dict(os.environ)
     embedded = None
     if settings.embedded:
@@ -91,25 +94,49 @@ def run(demo: Annotated[bool, typer.Option(help="produce the bundled sample arti
     proc: subprocess.Popen[bytes] | None = None
     try:
         ensure_topics(settings)
-        proc = subprocess.Popen([sys.executable, "-m", "streams", "worker"], env=env, preexec_fn=_die_with_parent)
+        proc = _start_worker(env)
         err.print(f"worker started (pid {proc.pid}); metrics on http://{settings.web_host}:{settings.web_port}/metrics")
         if demo:
-            _demo(settings, proc)
-        if proc.wait() != 0:
+            _demo(settings, proc, stop)
+        while proc.poll() is None and not stop.is_set():
+            stop.wait(0.5)
+        if not stop.is_set() and proc.returncode != 0:
             err.print(f"[red]the worker exited with code {proc.returncode}[/]")
             raise typer.Exit(proc.returncode)
-    except KeyboardInterrupt:
         err.print("stopping…")
     finally:
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        _stop_worker(proc)
         if embedded is not None:
             embedded.stop()
+
+
+def _stop_on_signals() -> threading.Event:
+    """Ctrl-C and SIGTERM set an event the main loop checks (client libraries may swallow KeyboardInterrupt)."""
+    stop = threading.Event()
+
+    def handle(signum: int, frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, handle)
+    signal.signal(signal.SIGTERM, handle)
+    return stop
+
+
+def _start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    from streams.broker import _die_with_parent
+
+    return subprocess.Popen([sys.executable, "-m", "streams", "worker"], env=env, preexec_fn=_die_with_parent)
+
+
+def _stop_worker(proc: subprocess.Popen[bytes] | None, timeout_s: float = 20) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)  # Faust stops gracefully: commits offsets, flushes the producer
+    try:
+        proc.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def sample_paths() -> list[str]:
@@ -117,15 +144,21 @@ def sample_paths() -> list[str]:
     return sorted(str(p) for p in Path(str(folder)).iterdir() if p.is_file())
 
 
-def _demo(settings: Settings, proc: subprocess.Popen[bytes]) -> None:
+def _demo(settings: Settings, proc: subprocess.Popen[bytes], stop: threading.Event) -> None:
     from streams.kafka_io import consumer_for, produce_articles
 
     failures = produce_articles(settings, sample_paths(), settings.topic(t.RAW), progress=False)
+    for origin, reason in failures:
+        err.print(f"[red]failed[/] {origin}: {reason}")
     err.print(f"produced {len(sample_paths()) - len(failures)} sample articles; claims as they arrive:")
-    consumer = consumer_for(settings, settings.topic(t.CLAIMS), from_beginning=True, timeout_s=1.0)
-    while proc.poll() is None:
-        for message in consumer:
-            _print_claim(orjson.loads(message.value))
+    consumer = consumer_for(settings, settings.topic(t.CLAIMS), from_beginning=True, timeout_s=None)
+    try:
+        while proc.poll() is None and not stop.is_set():
+            for records in consumer.poll(timeout_ms=500).values():
+                for message in records:
+                    _print_claim(orjson.loads(message.value))
+    finally:
+        consumer.close()
 
 
 def _print_claim(claim: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -69,3 +70,22 @@ def test_broker_dies_with_its_parent_even_on_kill_9() -> None:
     parent.send_signal(signal.SIGKILL)
     parent.wait()
     assert wait_gone(broker_pid), "the broker outlived its parent"
+
+
+def test_claimstream_broker_command_runs_until_ctrl_c(tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "CLAIMSTREAM_EMBEDDED_PORT": str(port)}
+    env.pop("CLAIMSTREAM_BROKER", None)
+    proc = subprocess.Popen([sys.executable, "-m", "streams", "broker"], env=env, cwd=tmp_path,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not kafka_answers(f"127.0.0.1:{port}") and time.monotonic() < deadline:
+        assert proc.poll() is None
+        time.sleep(0.3)
+    assert kafka_answers(f"127.0.0.1:{port}")
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    assert "ready on" in stderr
+    assert not port_in_use("127.0.0.1", port)

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
@@ -43,19 +44,19 @@ def descendants(pid: int) -> set[int]:
 def test_run_demo_prints_claims_serves_metrics_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     env = {**os.environ, "CLAIMSTREAM_EMBEDDED_PORT": str(free_port())}
     env.pop("CLAIMSTREAM_BROKER", None)
-    family = run_demo(tmp_path, env)
+    family = run_demo(tmp_path, env, stop=lambda pid: os.killpg(pid, signal.SIGINT))  # what Ctrl-C does
     assert len(family) >= 2  # the embedded broker and the worker
 
 
 def test_run_uses_the_broker_named_in_claimstream_broker(tmp_path: Path, broker: EmbeddedBroker) -> None:
     env = {**os.environ, "CLAIMSTREAM_BROKER": broker.url, "CLAIMSTREAM_TOPIC_PREFIX": "rundemo.",
            "CLAIMSTREAM_APP_ID": "claimstream-rundemo"}
-    family = run_demo(tmp_path, env)
+    family = run_demo(tmp_path, env, stop=lambda pid: os.kill(pid, signal.SIGTERM))  # a process manager
     assert len(family) == 1  # only the worker: no embedded broker was started
     assert broker.pid is not None and not wait_gone(broker.pid, 0.5)  # and the external one is untouched
 
 
-def run_demo(tmp_path: Path, env: dict[str, str]) -> set[int]:
+def run_demo(tmp_path: Path, env: dict[str, str], stop: Callable[[int], None]) -> set[int]:
     """Run `claimstream run --demo` until it printed claims, check /metrics, Ctrl-C it; return the pids it
     had started, all of which must be gone afterwards."""
     web_port = free_port()
@@ -84,7 +85,7 @@ def run_demo(tmp_path: Path, env: dict[str, str]) -> set[int]:
         assert 'claimstream_claims_total{lang="it"' in text or 'lang="it"' in text
         family = descendants(proc.pid)
     finally:
-        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+        stop(proc.pid)
         proc.wait(60)
     for pid in family:
         assert wait_gone(pid), f"process {pid} left running after Ctrl-C"
