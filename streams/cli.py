@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,7 +19,7 @@ from rich.console import Console
 from streams import topics as t
 from streams.settings import Settings, SettingsError, from_env
 
-cli = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+cli = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False)
 err = Console(stderr=True)
 
 
@@ -174,10 +175,14 @@ def _print_claim(claim: dict[str, Any]) -> None:
 def produce(paths: Annotated[list[str], typer.Argument(help="files, directories, or - for stdin")],
             topic: Annotated[str, typer.Option(help="topic name, without the prefix")] = t.RAW) -> None:
     """Send articles (.txt, .html, .json, .jsonl, directories, -) to articles.raw."""
-    from streams.kafka_io import produce_articles
+    from streams.kafka_io import KafkaUnavailable, produce_articles
 
     settings = _settings()
-    failures = produce_articles(settings, paths, settings.topic(topic), progress=sys.stderr.isatty())
+    try:
+        failures = produce_articles(settings, paths, settings.topic(topic), progress=sys.stderr.isatty())
+    except KafkaUnavailable as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
     for origin, reason in failures:
         err.print(f"[red]failed[/] {origin}: {reason}")
     if failures:
@@ -192,23 +197,32 @@ def tail(topic: Annotated[str, typer.Argument(help="topic name without prefix, e
          limit: Annotated[int | None, typer.Option(help="stop after N records")] = None,
          timeout: Annotated[float | None, typer.Option(help="stop after S seconds with no record")] = None) -> None:
     """Print a topic's records as JSON lines (dead letters with their x-dlq-* headers)."""
-    from streams.kafka_io import consumer_for, view
+    from streams.kafka_io import KafkaUnavailable, consumer_for, view
 
     settings = _settings()
-    consumer = consumer_for(settings, settings.topic(topic), from_beginning=from_beginning, timeout_s=timeout)
-    printed = 0
+    stop = _stop_on_signals()
     try:
-        for message in consumer:
-            record = view(topic, message)
-            if not _matches(record, actor, type_):
-                continue
-            sys.stdout.write(orjson.dumps(record).decode() + "\n")
-            sys.stdout.flush()
-            printed += 1
-            if limit is not None and printed >= limit:
+        consumer = consumer_for(settings, settings.topic(topic), from_beginning=from_beginning, timeout_s=None)
+    except KafkaUnavailable as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+    printed = 0
+    idle_since = time.monotonic()
+    try:
+        while not stop.is_set() and (limit is None or printed < limit):
+            batch = [m for records in consumer.poll(timeout_ms=500).values() for m in records]
+            if batch:
+                idle_since = time.monotonic()
+            elif timeout is not None and time.monotonic() - idle_since >= timeout:
                 break
-    except KeyboardInterrupt:
-        pass
+            for message in batch:
+                record = view(topic, message)
+                if _matches(record, actor, type_):
+                    sys.stdout.write(orjson.dumps(record).decode() + "\n")
+                    printed += 1
+                    if limit is not None and printed >= limit:
+                        break
+            sys.stdout.flush()
     finally:
         consumer.close()
 

@@ -11,13 +11,37 @@ from rich.progress import Progress
 
 from streams import deadletter
 from streams import topics as t
-from streams.settings import Settings
+from streams.broker import port_in_use
+from streams.settings import Settings, host_of
 from streams.sources import expand, read
 
 
+class KafkaUnavailable(RuntimeError):
+    """The broker cannot be reached, or the topic does not exist: said plainly, for people."""
+
+
+def unreachable(settings: Settings) -> KafkaUnavailable:
+    where = ",".join(settings.bootstrap_servers)
+    hint = "start one with `claimstream run`" if settings.embedded else "check CLAIMSTREAM_BROKER"
+    return KafkaUnavailable(f"no Kafka broker answers at {where}: {hint}")
+
+
+def ensure_reachable(settings: Settings) -> None:
+    """Fail at once when no bootstrap server accepts a connection (kafka-python would retry for 30 s)."""
+    for server in settings.bootstrap_servers:
+        port = server.rsplit(":", 1)[-1]
+        if port.isdigit() and port_in_use(host_of(server), int(port)):
+            return
+    raise unreachable(settings)
+
+
 def producer_for(settings: Settings) -> KafkaProducer:
-    return KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all", linger_ms=5,
-                         max_request_size=max(settings.max_article_bytes * 2, 1_048_576))
+    ensure_reachable(settings)
+    try:
+        return KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all", linger_ms=5,
+                             max_request_size=max(settings.max_article_bytes * 2, 1_048_576))
+    except KafkaError as exc:
+        raise unreachable(settings) from exc
 
 
 def produce_articles(settings: Settings, paths: list[str], topic: str, progress: bool) -> list[tuple[str, str]]:
@@ -51,10 +75,18 @@ def produce_articles(settings: Settings, paths: list[str], topic: str, progress:
 
 def consumer_for(settings: Settings, topic: str, from_beginning: bool, timeout_s: float | None) -> KafkaConsumer:
     """A group-less consumer on every partition of `topic`, at the start or the end."""
-    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None,
-                             enable_auto_commit=False,
-                             consumer_timeout_ms=int(timeout_s * 1000) if timeout_s else float("inf"))
+    ensure_reachable(settings)
+    try:
+        consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None,
+                                 enable_auto_commit=False,
+                                 consumer_timeout_ms=int(timeout_s * 1000) if timeout_s else float("inf"))
+    except KafkaError as exc:
+        raise unreachable(settings) from exc
     partitions = consumer.partitions_for_topic(topic) or set()
+    if not partitions:
+        known = sorted(t for t in consumer.topics() if not t.startswith("_"))
+        consumer.close()
+        raise KafkaUnavailable(f"topic {topic!r} does not exist; topics: {', '.join(known) or 'none'}")
     assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
     consumer.assign(assigned)
     if from_beginning:

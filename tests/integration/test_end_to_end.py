@@ -106,6 +106,8 @@ def test_articles_become_claims_aggregates_and_dead_letters(worker: Worker) -> N
     assert tailed.returncode == 0, tailed.stderr
     rows = [orjson.loads(line) for line in tailed.stdout.splitlines()]
     assert rows and all(r["type"] == "deployment" for r in rows)
+    missing = cli(worker, "tail", "no-such-topic", "--timeout", "2")
+    assert missing.returncode == 2 and "does not exist" in missing.stderr
     dl = cli(worker, "tail", "deadletter", "--from-beginning", "--limit", "2", "--timeout", "5")
     assert {orjson.loads(line)["reason"].split(":")[0] for line in dl.stdout.splitlines()} == {
         "invalid_json", "no_content"}
