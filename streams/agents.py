@@ -14,16 +14,18 @@ from typing import Any, TypeVar
 
 import faust
 import orjson
+from datasketch import MinHashLSH
 from faust.types import EventT
 
 from streams import codecs, metrics
-from streams.app import actor_windows, app, settings, topics
+from streams.app import actor_windows, app, clean_lines, clean_seen, settings, topics
 from streams.deadletter import Origin, dead_letter_headers
 from streams.nlp.pipeline import default_registry, pipeline_for
 from streams.records import Claim, CleanArticle, EnrichedArticle, ExtractedArticle, RawArticle, Record
-from streams.stages import aggregates
+from streams.settings import clean_config
+from streams.stages import aggregates, boilerplate, dedupe
 from streams.stages.claims import claims as make_claims
-from streams.stages.clean import clean
+from streams.stages.clean import expired_articles, finish, prepare
 from streams.stages.enrich import enrich
 from streams.stages.extract import extract_batch
 from streams.stages.rejected import Rejected
@@ -83,6 +85,7 @@ async def run_per_item(stage: str, items: list[tuple[EventT, R]], fn: Callable[[
 
 @app.agent(topics.raw)
 async def clean_agent(stream: faust.StreamT) -> None:
+    """The stateless half of cleaning, on every partition: validate, HTML, furniture lists, language."""
     async for batch in batches(stream):
         decoded: list[tuple[EventT, Any]] = []
         for event in batch:
@@ -93,13 +96,84 @@ async def clean_agent(stream: faust.StreamT) -> None:
                 decoded.append((event, raw))
         stamp = now()
 
-        def clean_now(raw: RawArticle, stamp: datetime = stamp) -> CleanArticle | Rejected:
-            return clean(raw, stamp)
+        def prepare_now(raw: RawArticle, stamp: datetime = stamp) -> CleanArticle | Rejected:
+            return prepare(raw, stamp)
 
-        for _event, article in await run_per_item("clean", decoded, clean_now):
-            await topics.clean.send(key=article.id.encode(), value=codecs.encode(article))
-            metrics.BOILERPLATE_LINES.labels(article.lang or "unknown").inc(article.boilerplate_removed)
-            metrics.MESSAGES.labels("clean", "ok" if article.lang_supported else "skipped").inc()
+        for _event, article in await run_per_item("clean", decoded, prepare_now):
+            await topics.prepared.send(key=article.id.encode(), value=codecs.encode(article))
+            metrics.BOILERPLATE_LINES.labels("static", article.lang or "unknown").inc(article.boilerplate_removed)
+
+
+class DedupeIndex:
+    """The MinHash LSH index: a cache of the `clean_seen` table, rebuilt from it when partitions move."""
+
+    def __init__(self) -> None:
+        self.index: MinHashLSH | None = None
+
+    def get(self) -> MinHashLSH:
+        if self.index is None:
+            self.index = dedupe.rebuild_index(list(clean_seen.items()))
+        return self.index
+
+    def reset(self, *args: Any, **kwargs: Any) -> None:
+        self.index = None
+
+
+dedupe_index = DedupeIndex()
+app.on_partitions_revoked.connect(dedupe_index.reset)
+app.on_partitions_assigned.connect(dedupe_index.reset)
+
+
+@app.agent(topics.prepared)
+async def finish_agent(stream: faust.StreamT) -> None:
+    """The stateful half of cleaning (one partition): learned furniture per outlet, near-duplicates."""
+    config = clean_config(settings)
+    async for batch in batches(stream):
+        for event, article in await decode_batch(batch, CleanArticle, "clean"):
+            started = time.perf_counter()
+            try:
+                done = finish(article, clean_lines, clean_seen, dedupe_index.get(), time.time(), config)
+            except Exception as exc:  # noqa: BLE001 - a failure on one article is its dead letter
+                log.exception("finish failed on %s", article.id)
+                done = Rejected("stage_error", f"{type(exc).__name__}: {exc}")
+            if isinstance(done, Rejected):
+                await dead_letter(event, done, "clean")
+                continue
+            for key, value in done.lines.items():
+                clean_lines[key] = value
+            for key, value in done.seen.items():
+                clean_seen[key] = value
+            if done.index_signature is not None:
+                dedupe.index_add(dedupe_index.get(), done.article.id, done.index_signature)
+            cleaned = done.article
+            await topics.clean.send(key=cleaned.id.encode(), value=codecs.encode(cleaned))
+            metrics.STAGE_SECONDS.labels("clean").observe(time.perf_counter() - started)
+            count_cleaned(cleaned)
+
+
+def count_cleaned(article: CleanArticle) -> None:
+    lang = article.lang or "unknown"
+    metrics.BOILERPLATE_LINES.labels("learned", lang).inc(article.boilerplate_learned)
+    metrics.ARTICLES_BY_LANGUAGE.labels(lang).inc()
+    if article.duplicate_of:
+        metrics.DUPLICATES.labels(lang).inc()
+    if article.lang_supported:
+        metrics.MESSAGES.labels("clean", "ok").inc()
+    else:
+        metrics.UNSUPPORTED_LANGUAGE.labels(lang).inc()
+        metrics.MESSAGES.labels("clean", "skipped").inc()
+
+
+@app.timer(interval=600.0)
+async def forget_old_cleaning_state() -> None:
+    """Keep the cleaning tables bounded: lines and articles older than their windows go."""
+    stamp = time.time()
+    for key in boilerplate.expired(list(clean_lines.items()), stamp, settings.learn_window_s):
+        del clean_lines[key]
+    for key in expired_articles(list(clean_seen.items()), stamp, settings.dedupe_window_s):
+        del clean_seen[key]
+        if dedupe_index.index is not None:
+            dedupe.index_remove(dedupe_index.index, key)
 
 
 @app.agent(topics.clean)

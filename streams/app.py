@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
+from faust.types import TableT
 
 from streams import topics as t
 from streams.settings import Settings, from_env
@@ -31,6 +32,7 @@ def create_app(settings: Settings) -> faust.App:
         web_in_thread=False,
         datadir=settings.data_dir,
         table_cleanup_interval=60.0,
+        table_standby_replicas=0,  # a worker's tables hold only its own partitions (cleanup timers rely on it)
         producer_acks=-1,
     )
     setup_prometheus_sensors(app, name_prefix="faust")
@@ -55,6 +57,8 @@ class Topics:
         self.actor_aggregates = topic(t.ACTOR_AGGREGATES)
         self.deadletter = topic(t.DEADLETTER)
         self.actor_claims = topic(t.ACTOR_CLAIMS)
+        self.prepared = app.topic(settings.topic(t.PREPARED), key_type=bytes, value_type=bytes, key_serializer="raw",
+                                  value_serializer="raw", partitions=1)
 
 
 def aggregate_table(app: faust.App, settings: Settings) -> faust.types.tables.WindowWrapperT:
@@ -66,7 +70,17 @@ def aggregate_table(app: faust.App, settings: Settings) -> faust.types.tables.Wi
     )
 
 
+def cleaning_tables(app: faust.App, settings: Settings) -> tuple[TableT, TableT]:
+    """The state of `finish` (one partition, like articles.prepared): outlet lines, and articles seen."""
+    # use_partitioner: with one partition every key lives in partition 0, so the tables can also be written
+    # outside stream iteration (the expiry timer, batches from take_events).
+    lines = app.Table(settings.topic(t.LINES_TABLE), default=None, partitions=1, use_partitioner=True)
+    seen = app.Table(settings.topic(t.SEEN_TABLE), default=None, partitions=1, use_partitioner=True)
+    return lines, seen
+
+
 settings = from_env()
 app = create_app(settings)
 topics = Topics(app, settings)
 actor_windows = aggregate_table(app, settings)
+clean_lines, clean_seen = cleaning_tables(app, settings)

@@ -153,9 +153,8 @@ def running_broker(host: str = "127.0.0.1", port: int | None = None) -> Iterator
         yield broker
 
 
-def create_topics(bootstrap: list[str] | str, names: list[str], partitions: int,
-                  **client_config: object) -> list[str]:
-    """Create the topics that do not exist yet, all with `partitions`; return the ones created."""
+def create_topics(bootstrap: list[str] | str, topics: dict[str, int], **client_config: object) -> list[str]:
+    """Create the topics (name -> partitions) that do not exist yet; return the ones created."""
     from kafka import KafkaAdminClient
     from kafka.admin import NewTopic
     from kafka.errors import TopicAlreadyExistsError
@@ -163,10 +162,10 @@ def create_topics(bootstrap: list[str] | str, names: list[str], partitions: int,
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="claimstream-admin", **client_config)
     try:
         existing = set(admin.list_topics())
-        missing = [n for n in names if n not in existing]
+        missing = [n for n in topics if n not in existing]
         if missing:
             with contextlib.suppress(TopicAlreadyExistsError):  # a concurrent worker won the race: fine
-                admin.create_topics([NewTopic(n, partitions, 1) for n in missing])
+                admin.create_topics([NewTopic(n, topics[n], 1) for n in missing])
         return missing
     finally:
         admin.close()

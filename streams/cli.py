@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 
 from streams import topics as t
-from streams.settings import Settings, SettingsError, from_env
+from streams.settings import Settings, SettingsError, clean_config, from_env
 
 cli = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False)
 err = Console(stderr=True)
@@ -34,9 +34,9 @@ def _settings() -> Settings:
 def ensure_topics(settings: Settings) -> None:
     from streams.broker import create_topics
 
-    created = create_topics(settings.bootstrap_servers, t.all_topic_names(settings), settings.partitions)
+    created = create_topics(settings.bootstrap_servers, t.all_topics(settings))
     if created:
-        err.print(f"created {len(created)} topics with {settings.partitions} partitions")
+        err.print(f"created {len(created)} topics ({settings.partitions} partitions, the cleaning index 1)")
 
 
 @cli.command()
@@ -258,7 +258,7 @@ def extract(paths: Annotated[list[str], typer.Argument(help="files, directories,
                 failed += 1
             else:
                 loaded.append((item.origin, item.article))
-    for outcome in process(loaded, settings.max_article_bytes):
+    for outcome in process(loaded, settings.max_article_bytes, clean_config(settings)):
         if outcome.rejected is not None:
             err.print(f"[yellow]rejected[/] {outcome.origin}: {outcome.rejected}")
             failed += 1

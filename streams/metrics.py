@@ -5,6 +5,7 @@ from __future__ import annotations
 from prometheus_client import Counter, Histogram
 
 STAGES = ("clean", "extract", "enrich", "claims", "aggregates")
+BOILERPLATE_KINDS = ("static", "learned")
 OUTCOMES = ("ok", "deadletter", "skipped")
 
 MESSAGES = Counter(
@@ -21,7 +22,20 @@ DEAD_LETTERS = Counter(
 )
 CLAIMS = Counter("claimstream_claims_total", "Claim events published.", ["type", "lang"])
 BOILERPLATE_LINES = Counter(
-    "claimstream_boilerplate_lines_removed_total", "Boilerplate lines removed by clean.", ["lang"]
+    "claimstream_boilerplate_lines_removed_total",
+    "Furniture lines removed by clean; type is static (language lists) or learned (per outlet).",
+    ["type", "lang"],
+)
+DUPLICATES = Counter(
+    "claimstream_duplicates_total", "Articles flagged as syndicated or near-duplicate copies.", ["lang"]
+)
+ARTICLES_BY_LANGUAGE = Counter(
+    "claimstream_articles_by_language_total", "Cleaned articles by detected language (ISO 639-1).", ["lang"]
+)
+UNSUPPORTED_LANGUAGE = Counter(
+    "claimstream_unsupported_language_articles_total",
+    "Articles in a language without lang/<code>.json: passed on flagged, skipped by extraction.",
+    ["lang"],
 )
 
 

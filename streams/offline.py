@@ -13,7 +13,7 @@ from streams import codecs
 from streams.nlp.pipeline import default_registry, pipeline_for
 from streams.records import Claim, CleanArticle
 from streams.stages.claims import claims
-from streams.stages.clean import clean
+from streams.stages.clean import CleanConfig, CleanMemory, clean
 from streams.stages.enrich import enrich
 from streams.stages.extract import extract_batch
 from streams.stages.rejected import Rejected
@@ -26,14 +26,16 @@ class Outcome:
     rejected: Rejected | None = None
 
 
-def process(articles: Iterable[tuple[str, dict[str, Any]]], max_bytes: int,
+def process(articles: Iterable[tuple[str, dict[str, Any]]], max_bytes: int, config: CleanConfig | None = None,
             batch_size: int = 32) -> Iterator[Outcome]:
-    """(origin, raw article dict) in, one Outcome per article out, in order; batches feed nlp.pipe."""
+    """(origin, raw article dict) in, one Outcome per article out, in order; batches feed nlp.pipe.
+    Cleaning remembers across the run, as the stream does: learned furniture, syndicated copies."""
     pending: list[tuple[str, CleanArticle]] = []
     registry = default_registry()
+    memory = CleanMemory()
     for origin, data in articles:
         raw = codecs.decode_raw_article(orjson.dumps(data), max_bytes)
-        cleaned = raw if isinstance(raw, Rejected) else clean(raw, datetime.now(UTC))
+        cleaned = raw if isinstance(raw, Rejected) else clean(raw, datetime.now(UTC), memory, config)
         if isinstance(cleaned, Rejected):
             yield from _flush(pending, registry)
             pending = []

@@ -36,6 +36,7 @@ class CleanArticle(Record):
     duplicate_of: str | None
     ingested_at: str
     boilerplate_removed: int
+    boilerplate_learned: int
 
 
 class Span(Record):

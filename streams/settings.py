@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from streams.stages.clean import CleanConfig
 
 ENV_PREFIX = "CLAIMSTREAM_"
 
@@ -35,6 +38,12 @@ class Settings:
     # Aggregates: tumbling window size and how long old windows are kept.
     window_s: int = 3600
     window_expires_s: int = 7 * 24 * 3600
+    # Cleaning: a line in K articles of one outlet within the window is furniture; copies within N days
+    # (estimated Jaccard of word 5-shingles >= threshold) are flagged duplicate_of the first.
+    learn_min_articles: int = 3
+    learn_window_s: float = 14 * 86400
+    dedupe_window_s: float = 7 * 86400
+    dedupe_threshold: float = 0.5
     batch_size: int = 64
     batch_within_s: float = 0.2
     data_dir: str = field(default_factory=lambda: os.path.join(os.getcwd(), ".claimstream"))
@@ -84,7 +93,8 @@ def host_of(server: str) -> str:
     return server.rsplit(":", 1)[0] if server.count(":") == 1 else server
 
 
-POSITIVE = ("partitions", "max_article_bytes", "window_s", "window_expires_s", "batch_size", "embedded_port")
+POSITIVE = ("partitions", "max_article_bytes", "window_s", "window_expires_s", "batch_size", "embedded_port",
+            "learn_min_articles", "learn_window_s", "dedupe_window_s")
 
 
 def _convert(raw: str, kind: Any, name: str) -> Any:
@@ -110,8 +120,17 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
     for name in POSITIVE:
         if getattr(settings, name) < 1:
             raise SettingsError(f"{ENV_PREFIX}{name.upper()} must be >= 1, got {getattr(settings, name)}")
+    if not 0 < settings.dedupe_threshold <= 1:
+        raise SettingsError(f"{ENV_PREFIX}DEDUPE_THRESHOLD must be in (0, 1], got {settings.dedupe_threshold}")
     if settings.batch_within_s <= 0:
         raise SettingsError(f"{ENV_PREFIX}BATCH_WITHIN_S must be > 0, got {settings.batch_within_s}")
     if settings.processing_guarantee not in ("at_least_once", "exactly_once"):
         raise SettingsError(f"{ENV_PREFIX}PROCESSING_GUARANTEE must be at_least_once or exactly_once")
     return settings
+
+
+def clean_config(settings: Settings) -> CleanConfig:
+    from streams.stages.clean import CleanConfig
+
+    return CleanConfig(learn_min_articles=settings.learn_min_articles, learn_window_s=settings.learn_window_s,
+                       dedupe_window_s=settings.dedupe_window_s, dedupe_threshold=settings.dedupe_threshold)

@@ -14,22 +14,30 @@ ACTOR_AGGREGATES = "actor-aggregates"
 DEADLETTER = "deadletter"
 # Internal: claims re-keyed by actor id, so each actor's window lives in one partition.
 ACTOR_CLAIMS = "actor-claims"
+# Internal: prepared articles for the stateful half of cleaning. ONE partition: near-duplicates are found
+# across all outlets, so one place holds the index (the work there is a few hash look-ups per article).
+PREPARED = "articles.prepared"
 
 PUBLIC = (RAW, CLEAN, EXTRACTED, ENRICHED, CLAIMS, CLAIM_LINKS, ACTOR_AGGREGATES, DEADLETTER)
-INTERNAL = (ACTOR_CLAIMS,)
+INTERNAL = (ACTOR_CLAIMS, PREPARED)
+SINGLE_PARTITION = (PREPARED,)
 
 # Faust table names; their changelog topics are "<app_id>-<table>-changelog".
 AGGREGATE_TABLE = "actor-windows"
-TABLES = (AGGREGATE_TABLE,)
+LINES_TABLE = "clean-lines"  # "<outlet>|<line hash>" -> recent articles that carried the line
+SEEN_TABLE = "clean-seen"  # article id -> duplicate_of, learned lines removed, MinHash signature
+TABLES = (AGGREGATE_TABLE, LINES_TABLE, SEEN_TABLE)
+SINGLE_PARTITION_TABLES = (LINES_TABLE, SEEN_TABLE)
 
 
 def changelog_topic(settings: Settings, table: str) -> str:
     return f"{settings.app_id}-{settings.topic(table)}-changelog"
 
 
-def all_topic_names(settings: Settings) -> list[str]:
-    """Every topic the worker reads or writes, prefixed; created up front with one partition count
-    (Tansu auto-creates with 4, and a table whose changelog differs crashes its agent)."""
-    names = [settings.topic(t) for t in PUBLIC + INTERNAL]
-    names += [changelog_topic(settings, t) for t in TABLES]
-    return names
+def all_topics(settings: Settings) -> dict[str, int]:
+    """Every topic the worker reads or writes (prefixed) with its partition count. Created up front: Tansu
+    auto-creates with 4, and a table whose changelog has another count than its source crashes its agent."""
+    topics = {settings.topic(t): 1 if t in SINGLE_PARTITION else settings.partitions for t in PUBLIC + INTERNAL}
+    for table in TABLES:
+        topics[changelog_topic(settings, table)] = 1 if table in SINGLE_PARTITION_TABLES else settings.partitions
+    return topics

@@ -1,26 +1,43 @@
-"""clean(raw) -> CleanArticle: main text out of HTML, page furniture out, text normalised, language known.
+"""clean(raw) -> CleanArticle: main text out of HTML, page furniture out, text normalised, language known,
+syndicated copies flagged. Offsets of every later stage point into the `body` this returns.
 
-Offsets of every later stage point into the `body` this returns.
+Two steps, because they scale differently: `prepare` needs nothing but the article (any worker, any
+partition); `finish` needs what was seen before — learned furniture per outlet and the MinHash index of
+recent articles — and runs where that state lives.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
+from typing import Any
+from urllib.parse import urlsplit
+
+import ftfy
+from datasketch import MinHashLSH
+from ftfy.badness import is_bad
 
 from streams import lang as lang_data
 from streams.records import CleanArticle, RawArticle
+from streams.stages import boilerplate, dedupe
+from streams.stages.language import detect_language
 from streams.stages.rejected import Rejected
 
 # Typographic quotes and apostrophes folded to ASCII so lexicons and names match one spelling.
 QUOTE_MAP = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u2032": "'", "\u201c": '"',
                            "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"', "\u00a0": " "})
 FURNITURE_EDGES = " \t-–—•*|·:>"
-MIN_DETECT_HITS = 3
 MAX_TEASER_CHARS = 160
 MIN_SENTENCE_WORDS = 8
+
+
+def repair(text: str) -> str:
+    """Undo mojibake ("perchÃ©" -> "perché") when the text shows it; leave good text alone."""
+    return ftfy.fix_text(text) if is_bad(text) else text
 
 
 def normalise_line(line: str) -> str:
@@ -109,38 +126,141 @@ def first_h1(html: str) -> str | None:
     return None
 
 
-def detect_language(text: str, hint: str | None) -> str | None:
-    """The supported language whose function words the text uses most; a hint wins only when the
-    text does not clearly say otherwise."""
-    words = re.findall(r"[^\W\d_]+", text.lower()[:5000])
-    scores: dict[str, int] = {}
-    for code in lang_data.supported_languages():
-        vocab = set(lang_data.load(code).get("function_words", []))
-        scores[code] = sum(1 for w in words if w in vocab)
-    best = max(scores, key=lambda c: scores[c]) if scores else None
-    if best is None or scores[best] < MIN_DETECT_HITS:
-        return hint if hint in scores and scores.get(hint, 0) > 0 else None
-    if hint in scores and scores[hint] * 2 >= scores[best]:
-        return hint
-    return best
-
-
-def clean(raw: RawArticle, now: datetime) -> CleanArticle | Rejected:
-    """The pure cleaning step. `now` stamps ingested_at (passed in, so the function stays pure)."""
+def prepare(raw: RawArticle, now: datetime) -> CleanArticle | Rejected:
+    """Everything that needs only the article: text out of HTML, mojibake repaired, static furniture out,
+    normalised, language detected. `now` stamps ingested_at (passed in, so the function stays pure)."""
     title = raw.title
     if raw.text and raw.text.strip():
         text = raw.text
     else:
         html_title, text = html_to_text(raw.html or "")
         title = title or html_title
-    paras, removed = strip_boilerplate(text)
+    paras, removed = strip_boilerplate(repair(text))
     if not paras:
         return Rejected("no_content", "nothing but page furniture is left after cleaning")
     body = "\n\n".join(paras)
-    lang = detect_language(body, (raw.lang or "").lower() or None)
+    lang = detect_language(body, raw.lang)
     return CleanArticle(
         id=raw.id, url=raw.url, outlet=raw.outlet, published_at=raw.published_at,
         lang=lang, lang_supported=lang in lang_data.supported_languages(),
-        title=normalise_line(title or ""), body=body, duplicate_of=None,
-        ingested_at=now.isoformat(), boilerplate_removed=removed,
+        title=normalise_line(repair(title or "")), body=body, duplicate_of=None,
+        ingested_at=now.isoformat(), boilerplate_removed=removed, boilerplate_learned=0,
     )
+
+
+@dataclass(frozen=True)
+class CleanConfig:
+    learn_min_articles: int = 3  # K: distinct articles of one outlet that make a line furniture
+    learn_window_s: float = 14 * 86400
+    dedupe_window_s: float = 7 * 86400  # N days: copies of older articles are not flagged
+    dedupe_threshold: float = 0.5  # estimated Jaccard of word 5-shingles
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The cleaned article and the state writes that go with it."""
+
+    article: CleanArticle
+    lines: dict[str, dict[str, Any]] = field(default_factory=dict)
+    seen: dict[str, dict[str, Any]] = field(default_factory=dict)
+    index_signature: list[int] | None = None  # set when the article is a new original for the index
+
+
+def outlet_of(article: CleanArticle) -> str | None:
+    if article.outlet:
+        return article.outlet.strip().lower()
+    if article.url:
+        host = urlsplit(article.url).hostname
+        return host.removeprefix("www.") if host else None
+    return None
+
+
+def finish(article: CleanArticle, lines: Mapping[str, Mapping[str, Any]], seen: Mapping[str, Mapping[str, Any]],
+           index: MinHashLSH, now: float, config: CleanConfig) -> Finished | Rejected:
+    """Learned furniture out, then near-duplicate check. An article id seen before gets exactly the same
+    decisions again (idempotent), and a copy teaches no furniture (its lines are the story's, not the outlet's)."""
+    paragraphs = article.body.split("\n\n")
+    outlet = outlet_of(article)
+    previous = seen.get(article.id)
+    if previous is not None:
+        removed = set(previous.get("removed", []))
+    elif outlet:
+        removed = boilerplate.learned_hashes(outlet, paragraphs, article.id, lines, now,
+                                             config.learn_min_articles, config.learn_window_s)
+    else:
+        removed = set()
+    kept = [p for p in paragraphs if boilerplate.line_hash(p) not in removed]
+    if not kept:
+        return Rejected("no_content", "nothing but learned furniture of this outlet is left")
+    body = "\n\n".join(kept)
+    cleaned = _with(article, body=body, boilerplate_learned=len(paragraphs) - len(kept))
+    if previous is not None:
+        return Finished(_with(cleaned, duplicate_of=previous.get("duplicate_of")))
+    sig = dedupe.signature(body)
+    recent = _Recent(seen, now, config.dedupe_window_s)
+    original = dedupe.find_original(article.id, sig, index, recent, config.dedupe_threshold)
+    entry: dict[str, Any] = {"duplicate_of": original, "removed": sorted(removed), "seen_at": now}
+    if original is not None:
+        return Finished(_with(cleaned, duplicate_of=original), seen={article.id: entry})
+    entry["signature"] = sig
+    learned = (boilerplate.record(outlet, kept, article.id, lines, now, config.learn_min_articles,
+                                  config.learn_window_s) if outlet else {})
+    return Finished(cleaned, lines=learned, seen={article.id: entry}, index_signature=sig)
+
+
+def _with(article: CleanArticle, **changes: Any) -> CleanArticle:
+    return CleanArticle(**{**article.asdict(), **changes})
+
+
+class _Recent(Mapping[str, Mapping[str, Any]]):
+    """`seen`, restricted to entries inside the dedupe window (older ones are not originals any more)."""
+
+    def __init__(self, seen: Mapping[str, Mapping[str, Any]], now: float, window_s: float):
+        self.seen, self.now, self.window_s = seen, now, window_s
+
+    def __getitem__(self, key: str) -> Mapping[str, Any]:
+        entry = self.seen[key]
+        if self.now - float(entry.get("seen_at", 0.0)) > self.window_s:
+            raise KeyError(key)
+        return entry
+
+    def __iter__(self) -> Any:
+        return iter(self.seen)
+
+    def __len__(self) -> int:
+        return len(self.seen)
+
+
+def expired_articles(items: list[tuple[str, Mapping[str, Any]]], now: float, window_s: float) -> list[str]:
+    """Article ids older than the dedupe window: their entries (and index slots) can go."""
+    return [key for key, entry in items if now - float(entry.get("seen_at", 0.0)) > window_s]
+
+
+@dataclass
+class CleanMemory:
+    """What cleaning remembers, held in-process (for `claimstream extract` and tests; the stream keeps the
+    same state in Faust tables)."""
+
+    lines: dict[str, dict[str, Any]] = field(default_factory=dict)
+    seen: dict[str, dict[str, Any]] = field(default_factory=dict)
+    index: MinHashLSH = field(default_factory=dedupe.new_index)
+
+    def apply(self, finished: Finished) -> None:
+        self.lines.update(finished.lines)
+        self.seen.update(finished.seen)
+        if finished.index_signature is not None:
+            dedupe.index_add(self.index, finished.article.id, finished.index_signature)
+
+
+def clean(raw: RawArticle, now: datetime, memory: CleanMemory | None = None,
+          config: CleanConfig | None = None) -> CleanArticle | Rejected:
+    """prepare + finish against an in-process memory (a fresh one when none is given)."""
+    prepared = prepare(raw, now)
+    if isinstance(prepared, Rejected):
+        return prepared
+    memory = memory if memory is not None else CleanMemory()
+    done = finish(prepared, memory.lines, memory.seen, memory.index, now.timestamp(), config or CleanConfig())
+    if isinstance(done, Rejected):
+        return done
+    memory.apply(done)
+    return done.article

@@ -20,7 +20,7 @@ SAMPLE = Path(__file__).resolve().parents[2] / "streams" / "samples" / "en-summi
 @pytest.fixture
 async def sent() -> AsyncIterator[dict[str, AsyncMock]]:
     """Every output topic's send, captured."""
-    names = ["clean", "extracted", "enriched", "claims", "deadletter", "actor_claims", "actor_aggregates"]
+    names = ["prepared", "clean", "extracted", "enriched", "claims", "deadletter", "actor_claims", "actor_aggregates"]
     with patch.multiple(topics, **{n: AsyncMock() for n in names}):
         yield {n: getattr(topics, n) for n in names}
 
@@ -35,7 +35,7 @@ async def test_clean_agent_routes_good_articles_on_and_bad_ones_to_dead_letters(
         await agent.put(SAMPLE.read_bytes())
         await agent.put(b"{not json")
         await agent.put(b'{"id": "no-text"}')
-    cleaned = [orjson.loads(v) for v in values(sent["clean"])]
+    cleaned = [orjson.loads(v) for v in values(sent["prepared"])]
     assert [c["id"] for c in cleaned] == ["en-summit-0001"]
     assert cleaned[0]["lang"] == "en"
     dead = sent["deadletter"].send.await_args_list

@@ -259,7 +259,7 @@ def clean_article(**changes: Any) -> CleanArticle:
         title="Corea del Nord, altri 3.000 soldati inviati in Russia",
         body="SEUL – Sembra che la Corea del Nord abbia inviato almeno 3.000 soldati.\n\n"
         "Secondo Seul, così è.",
-        duplicate_of=None, ingested_at="2026-11-23T10:00:00+00:00", boilerplate_removed=3,
+        duplicate_of=None, ingested_at="2026-11-23T10:00:00+00:00", boilerplate_removed=3, boilerplate_learned=0,
     )
     fields.update(changes)
     return CleanArticle(**fields)

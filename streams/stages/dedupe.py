@@ -1,0 +1,78 @@
+"""Syndicated and near-duplicate copies: MinHash (datasketch) over word 5-shingles of the cleaned body.
+A copy of an article seen within the window gets duplicate_of = the first article's id."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+from datasketch import MinHash, MinHashLSH
+
+NUM_PERM = 100
+BANDS, ROWS = 20, 5  # LSH candidates from Jaccard ~0.55 up; candidates are then verified
+SHINGLE_WORDS = 5
+SCHEME = "affine32"  # datasketch 2.x default; stored signatures must be read back with the same scheme
+WORD = re.compile(r"\w+")
+
+
+def signature(body: str) -> list[int]:
+    """The MinHash of the body's word 5-shingles (lowercase). Deterministic across processes."""
+    words = WORD.findall(body.lower())
+    n = min(SHINGLE_WORDS, len(words))
+    shingles = {" ".join(words[i:i + n]).encode() for i in range(len(words) - n + 1)} if n else set()
+    minhash = MinHash(num_perm=NUM_PERM, scheme=SCHEME)
+    if shingles:
+        minhash.update_batch(list(shingles))
+    return [int(v) for v in minhash.hashvalues]
+
+
+def similarity(a: list[int], b: list[int]) -> float:
+    """Estimated Jaccard similarity of two signatures."""
+    if len(a) != len(b) or not a:
+        return 0.0
+    return float(np.mean(np.asarray(a) == np.asarray(b)))
+
+
+def new_index() -> MinHashLSH:
+    return MinHashLSH(num_perm=NUM_PERM, params=(BANDS, ROWS))
+
+
+def _minhash(sig: list[int]) -> MinHash:
+    return MinHash(num_perm=NUM_PERM, hashvalues=np.asarray(sig, dtype=np.uint64), scheme=SCHEME)
+
+
+def index_add(index: MinHashLSH, article_id: str, sig: list[int]) -> None:
+    if article_id not in index.keys:
+        index.insert(article_id, _minhash(sig))
+
+
+def index_remove(index: MinHashLSH, article_id: str) -> None:
+    if article_id in index.keys:
+        index.remove(article_id)
+
+
+def rebuild_index(seen: Iterable[tuple[str, Mapping[str, Any]]]) -> MinHashLSH:
+    """The LSH index is a cache of the `seen` state: originals only (copies point at them)."""
+    index = new_index()
+    for article_id, entry in seen:
+        if entry.get("duplicate_of") is None and entry.get("signature"):
+            index_add(index, article_id, entry["signature"])
+    return index
+
+
+def find_original(article_id: str, sig: list[int], index: MinHashLSH, seen: Mapping[str, Mapping[str, Any]],
+                  threshold: float) -> str | None:
+    """The earliest-seen original this article copies, or None. Never the article itself."""
+    best: tuple[float, str] | None = None
+    for candidate in index.query(_minhash(sig)):
+        if candidate == article_id:
+            continue
+        entry = seen.get(candidate)
+        if not entry or not entry.get("signature"):
+            continue
+        if similarity(sig, entry["signature"]) >= threshold:
+            key = (float(entry.get("seen_at", 0.0)), candidate)
+            best = key if best is None or key < best else best
+    return best[1] if best else None
