@@ -4,12 +4,15 @@ A file's article id is its file name unless the file carries one."""
 
 from __future__ import annotations
 
+import codecs
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import charset_normalizer
 import orjson
 
 TEXT_SUFFIXES = {".txt", ".text", ".md"}
@@ -41,12 +44,46 @@ def expand(paths: list[str]) -> list[str]:
     return out
 
 
+# What browsers do (WHATWG Encoding): a page labelled Latin-1 or ASCII is read as Windows-1252.
+WHATWG_ALIASES = {"iso-8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252", "l1": "cp1252",
+                  "us-ascii": "cp1252", "ascii": "cp1252", "iso8859-1": "cp1252", "windows-1252": "cp1252"}
+META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_:.-]+)""", re.IGNORECASE)
+
+
+def declared_charset(data: bytes) -> str | None:
+    """The charset a page declares in its first bytes (<meta charset> or http-equiv), if any."""
+    match = META_CHARSET.search(data[:4096])
+    if not match:
+        return None
+    name = match.group(1).decode("ascii", "ignore").lower()
+    name = WHATWG_ALIASES.get(name, name)
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
 def decode_bytes(data: bytes) -> str:
-    """UTF-8 (with or without BOM); otherwise Windows-1252, which maps every byte, rather than failing."""
+    """Text from bytes of unknown encoding, never failing: valid UTF-8 is UTF-8 (whatever a page claims);
+    else the page's declared charset when the bytes fit it; else charset-normalizer's best guess; else
+    Windows-1252, which maps every byte."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+        pass
+    declared = declared_charset(data)
+    if declared:
+        try:
+            return data.decode(declared)
+        except UnicodeDecodeError:
+            pass
+    matches = list(charset_normalizer.from_bytes(data))
+    if matches:
+        # Least chaos, then most coherent; on a tie (short samples say little) the likeliest legacy
+        # encoding of European news pages, Windows-1252.
+        best = min(matches, key=lambda m: (m.chaos, -m.coherence, m.encoding != "cp1252"))
+        return str(best)
+    return data.decode("cp1252", errors="replace")
 
 
 def text_article(article_id: str, text: str) -> dict[str, Any]:

@@ -46,15 +46,17 @@ def normalise_line(line: str) -> str:
 
 
 @cache
-def _boilerplate() -> tuple[frozenset[str], tuple[str, ...]]:
-    """Furniture lines and prefixes of every supported language (a page may mix them)."""
+def _boilerplate() -> tuple[frozenset[str], tuple[str, ...], frozenset[str]]:
+    """Furniture lines, prefixes and list headers of every supported language (a page may mix them)."""
     lines: set[str] = set()
     prefixes: list[str] = []
+    headers: set[str] = set()
     for code in lang_data.supported_languages():
         data = lang_data.load(code)
         lines |= {_furniture_key(x) for x in data["boilerplate_lines"]}
         prefixes += [normalise_line(p).lower() for p in data["boilerplate_prefixes"]]
-    return frozenset(lines), tuple(prefixes)
+        headers |= {_furniture_key(x) for x in data["list_headers"]}
+    return frozenset(lines), tuple(prefixes), frozenset(headers)
 
 
 def _furniture_key(line: str) -> str:
@@ -65,14 +67,26 @@ def is_boilerplate(line: str) -> bool:
     """A furniture line ("- Pubblicità -"), or a short teaser starting like one ("Leggi anche: …"). A line
     that reads as a full sentence is content even when it starts with a furniture word ("Aggiornato il
     bilancio: almeno 12 morti.")."""
-    lines, prefixes = _boilerplate()
+    lines, prefixes, _ = _boilerplate()
     key = _furniture_key(line)
     if not key or key in lines:
         return True
     text = normalise_line(line)
-    ends_like_prose = text.rstrip('"\'').endswith((".", "!", "?")) and len(text.split()) >= MIN_SENTENCE_WORDS
-    is_sentence = len(text) > MAX_TEASER_CHARS or ends_like_prose
-    return not is_sentence and text.lower().startswith(prefixes)
+    return not reads_as_prose(text) and text.lower().startswith(prefixes)
+
+
+def ends_like_sentence(text: str) -> bool:
+    return text.rstrip('"\')» ').endswith((".", "!", "?", "…"))
+
+
+def reads_as_prose(text: str) -> bool:
+    """A full sentence (ends like one, has some words) or a long line: content, not a teaser or headline."""
+    return len(text) > MAX_TEASER_CHARS or (ends_like_sentence(text) and len(text.split()) >= MIN_SENTENCE_WORDS)
+
+
+def opens_a_list(line: str) -> bool:
+    """'Articoli correlati', 'Most read': furniture that is followed by a list of headlines."""
+    return _furniture_key(line) in _boilerplate()[2]
 
 
 def paragraphs(text: str) -> list[str]:
@@ -82,16 +96,36 @@ def paragraphs(text: str) -> list[str]:
 
 
 def strip_boilerplate(text: str) -> tuple[list[str], int]:
-    """Drop furniture lines (each line judged alone), then rebuild paragraphs. Returns (paragraphs, removed)."""
-    kept: list[str] = []
+    """Drop furniture lines (each judged alone) and the headline lists that follow a list header ("Articoli
+    correlati", "Most read"); join the rest into paragraphs. Returns (paragraphs, lines removed)."""
+    paragraphs: list[str] = []
+    segment: list[str] = []
     removed = 0
-    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        if line.strip() and is_boilerplate(line):
-            removed += 1
-            kept.append("")  # the furniture line also ends the paragraph around it
+    in_list = False
+
+    def close_segment() -> None:
+        nonlocal removed, in_list
+        if not segment:
+            return
+        joined = " ".join(normalise_line(x) for x in segment)
+        if in_list and not ends_like_sentence(joined):
+            removed += len(segment)  # headlines of a related-articles list
         else:
-            kept.append(line)
-    return [p for p in paragraphs("\n".join(kept)) if p], removed
+            paragraphs.append(joined)
+            in_list = False
+        segment.clear()
+
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        if not line.strip():
+            close_segment()
+        elif is_boilerplate(line):
+            close_segment()  # the furniture line also ends the paragraph around it
+            removed += 1
+            in_list = in_list or opens_a_list(line)
+        else:
+            segment.append(line)
+    close_segment()
+    return [p for p in paragraphs if p], removed
 
 
 def html_to_text(html: str) -> tuple[str | None, str]:
