@@ -133,31 +133,33 @@ def html_to_text(html: str) -> tuple[str | None, str]:
     first <h1> (the headline as printed), else its metadata title."""
     import trafilatura
 
-    doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, include_tables=False)
+    # Metadata off: trafilatura's date parsing costs more than the text extraction; the title comes from the
+    # page's own <h1> or <title>.
+    doc = trafilatura.bare_extraction(html, with_metadata=False, include_comments=False, include_tables=False)
     if doc is None:
         return None, ""
-    headline = first_h1(html)
-    title = headline or getattr(doc, "title", None) or None
+    headline, page_title = page_titles(html)
+    title = headline or page_title
     lines = (getattr(doc, "text", None) or "").split("\n")
-    repeated = {normalise_line(t) for t in (headline, getattr(doc, "title", None)) if t}
+    repeated = {normalise_line(t) for t in (headline, page_title) if t}
     if lines and normalise_line(lines[0]) in repeated:
         lines = lines[1:]  # trafilatura keeps the <h1> as the first line of the text
     return title, "\n\n".join(lines)
 
 
-def first_h1(html: str) -> str | None:
+def page_titles(html: str) -> tuple[str | None, str | None]:
+    """(first non-empty <h1>, <title>) of a page."""
     from lxml import etree
     from lxml import html as lxml_html
 
     try:
         tree = lxml_html.fromstring(html)
     except (etree.ParserError, ValueError):
-        return None
-    for h1 in tree.iter("h1"):
-        text = normalise_line(h1.text_content())
-        if text:
-            return text
-    return None
+        return None, None
+    headline = next((t for t in (normalise_line(h.text_content()) for h in tree.iter("h1")) if t), None)
+    title_node = tree.find(".//title")
+    page_title = normalise_line(title_node.text_content()) if title_node is not None else ""
+    return headline, page_title or None
 
 
 def prepare(raw: RawArticle, now: datetime) -> CleanArticle | Rejected:
