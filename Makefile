@@ -18,7 +18,7 @@ run: $(STAMP)
 	$(BIN)/claimstream run --demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check streams tests
+	$(BIN)/ruff check streams tests scripts examples
 	$(BIN)/mypy
 
 unit: $(STAMP)

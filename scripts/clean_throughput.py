@@ -20,9 +20,9 @@ import orjson
 import spacy
 
 from streams import codecs
+from streams.nlp.pipeline import pipeline_for
 from streams.records import RawArticle
 from streams.sources import expand, read
-from streams.nlp.pipeline import pipeline_for
 from streams.stages.clean import CleanConfig, CleanMemory, finish, prepare
 from streams.stages.extract import extract_batch
 from streams.stages.rejected import Rejected
@@ -83,7 +83,8 @@ def main(rounds: int) -> None:
     print(f"(b) prepare                       : {n / prepare_s:8.1f} articles/s  ({tokenizer_s / prepare_s:.2f} x a)")
     print(f"(c) prepare + finish              : {n / (prepare_s + finish_s):8.1f} articles/s  "
           f"({tokenizer_s / (prepare_s + finish_s):.2f} x a)")
-    print(f"(d) extract (for scale)           : {len(cleaned) / extract_s:8.1f} articles/s  ({tokenizer_s / extract_s:.2f} x a)")
+    print(f"(d) extract (for scale)           : {len(cleaned) / extract_s:8.1f} articles/s  "
+          f"({tokenizer_s / extract_s:.2f} x a)")
 
 
 if __name__ == "__main__":
