@@ -1,4 +1,4 @@
-"""claimstream run | worker | broker | produce | tail | extract."""
+"""claimstream run | worker | broker | produce | tail | extract | eval."""
 
 from __future__ import annotations
 
@@ -267,6 +267,44 @@ def extract(paths: Annotated[list[str], typer.Argument(help="files, directories,
     sys.stdout.flush()
     if failed:
         raise typer.Exit(1)
+
+
+@cli.command("eval")
+def eval_(path: Annotated[Path, typer.Argument(help="gold folder: *.gold.json + articles/")] = Path("tests/data/gold"),
+          as_json: Annotated[bool, typer.Option("--json", help="one JSON object for machines")] = False,
+          errors: Annotated[bool, typer.Option("--errors", help="list every mistake")] = False,
+          floors: Annotated[Path | None, typer.Option(help="fail (exit 1) when a figure is under its floor")] = None,
+          ) -> None:
+    """Recall, precision and per-field accuracy of claim extraction against a gold set."""
+    from rich.table import Table
+
+    from streams.evaluation import FIELDS, below_floors, evaluate, load_gold
+
+    gold = load_gold(path)
+    if not gold:
+        err.print(f"[red]no *.gold.json in {path}[/]")
+        raise typer.Exit(2)
+    figures, mistakes = evaluate(gold)
+    if as_json:
+        print(orjson.dumps(figures).decode())
+    else:
+        table = Table(title=f"claim extraction vs {path} ({len(gold)} articles)")
+        columns = ["gold", "predicted", "recall", "precision", *FIELDS]
+        table.add_column("lang")
+        for name in columns:
+            table.add_column(name, justify="right")
+        for lang, row in figures.items():
+            table.add_row(lang, *(f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c]) for c in columns))
+        Console().print(table)
+    if errors:
+        for m in mistakes:
+            err.print(f"{m.article} [{m.kind}] expected={m.expected!r} got={m.got!r} :: {m.sentence[:100]}")
+    if floors is not None:
+        failing = below_floors(figures, orjson.loads(floors.read_bytes()))
+        for line in failing:
+            err.print(f"[red]below floor[/] {line}")
+        if failing:
+            raise typer.Exit(1)
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ if not Doc.has_extension("quantities"):
     Doc.set_extension("quantities", default=None)
 
 # Cue kinds matched on the lowercase surface only: their lemmas are too general ("avrebbe" -> "avere").
-SURFACE_ONLY = ("hedge", "attribution", "unnamed_source", "location")
+SURFACE_ONLY = ("hedge", "attribution", "unnamed_source", "location", "time")
 # Cue kinds matched on lemma too, so one entry covers every inflection.
 SURFACE_AND_LEMMA = ("type", "speech")
 UNIT_WINDOW = 4  # tokens between a number and its unit ("3.000 soldati nordcoreani", "12,000 North Korean troops")
@@ -72,6 +72,15 @@ class LexiconMatcher:
         return sorted(hits, key=lambda h: (h[1], -h[2]))
 
 
+def time_lexicon(time: dict[str, Any]) -> dict[str, list[str]]:
+    """Time words by label: weekday:<0-6>, month:<1-12>, rel:<kind> (resolved in stages/timex.py)."""
+    lexicon: dict[str, list[str]] = {}
+    for group, prefix in (("weekdays", "weekday"), ("months", "month"), ("relative", "rel")):
+        for phrase, value in time[group].items():
+            lexicon.setdefault(f"{prefix}:{value}", []).append(phrase)
+    return lexicon
+
+
 @Language.factory("claimstream_cues", default_config={})
 def make_cues(nlp: Language, name: str) -> CueTagger:
     return CueTagger(nlp)
@@ -90,6 +99,7 @@ class CueTagger:
             "location": {"location": data["location_prepositions"]},
             "speech": {"speech": data["speech_verbs"]},
             "type": data["claim_types"],
+            "time": time_lexicon(data["time"]),
         }
         self.matchers = {
             kind: LexiconMatcher(nlp, lexicon, lemma=kind in SURFACE_AND_LEMMA) for kind, lexicon in single.items()

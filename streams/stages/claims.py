@@ -7,7 +7,10 @@ import hashlib
 import re
 from collections.abc import Iterable
 
+from streams import lang as lang_data
 from streams.records import Claim, Cue, EnrichedArticle, Quantity, ResolvedActor
+from streams.stages import timex
+from streams.stages.enrich import article_day
 
 # A quantity whose sentence has no type word takes the type its unit implies.
 UNIT_TYPES = {
@@ -118,6 +121,8 @@ def claims(enriched: EnrichedArticle) -> list[Claim]:
     if not article.lang_supported or not article.lang:
         return []
     body = article.body
+    published = article_day(article.published_at)
+    joiners = set(lang_data.load(article.lang)["time"]["month_joiners"])
     out: list[Claim] = []
     for sent in enriched.sentences:
         s, e = sent.start, sent.end
@@ -142,8 +147,9 @@ def claims(enriched: EnrichedArticle) -> list[Claim]:
                 typed.append((t, None))
         if not typed and source is not None and any(c.kind in ("speech", "type") for c in cues):
             typed.append(("statement", None))
+        when = timex.resolve(body, cues, published, joiners) if typed else None
         for t, q in typed:
-            out.append(_claim(enriched, s, e, t, q, roles, source, certainty))
+            out.append(_claim(enriched, s, e, t, q, roles, source, certainty, when))
     return out
 
 
@@ -152,7 +158,8 @@ def _unique(items: Iterable[str]) -> list[str]:
 
 
 def _claim(enriched: EnrichedArticle, s: int, e: int, claim_type: str, q: Quantity | None,
-           roles: list[dict[str, object]], source: dict[str, object] | None, certainty: str) -> Claim:
+           roles: list[dict[str, object]], source: dict[str, object] | None, certainty: str,
+           when: dict[str, str | None] | None) -> Claim:
     article = enriched.article
     quantity = None
     if q is not None:
@@ -161,7 +168,7 @@ def _claim(enriched: EnrichedArticle, s: int, e: int, claim_type: str, q: Quanti
     return Claim(
         claim_id=claim_id(article.id, s, e, claim_type, q.start if q else None),
         article_id=article.id, lang=article.lang or "", text=article.body[s:e], span=[s, e], type=claim_type,
-        actors=roles, quantity=quantity, source=source, certainty=certainty, time=None,
+        actors=roles, quantity=quantity, source=source, certainty=certainty, time=when,
         duplicate_of=article.duplicate_of,
         provenance={"outlet": article.outlet, "url": article.url, "published_at": article.published_at},
     )
