@@ -203,7 +203,7 @@ class Finished:
 
 
 def outlet_of(article: CleanArticle) -> str | None:
-    if article.outlet:
+    if article.outlet and article.outlet.strip():
         return article.outlet.strip().lower()
     if article.url:
         host = urlsplit(article.url).hostname
@@ -239,7 +239,8 @@ def finish(article: CleanArticle, lines: Mapping[str, Mapping[str, Any]], seen: 
     if original is not None:
         return Finished(_with(cleaned, duplicate_of=original), seen={article.id: entry})
     entry["signature"] = sig
-    learned = (boilerplate.record(outlet, kept, article.id, lines, now, config.learn_min_articles,
+    # All its lines count, the removed ones too: an outlet that keeps printing a footer keeps it learned.
+    learned = (boilerplate.record(outlet, paragraphs, article.id, lines, now, config.learn_min_articles,
                                   config.learn_window_s) if outlet else {})
     return Finished(cleaned, lines=learned, seen={article.id: entry}, index_signature=sig)
 

@@ -18,13 +18,15 @@ WORD = re.compile(r"\w+")
 
 
 def signature(body: str) -> list[int]:
-    """The MinHash of the body's word 5-shingles (lowercase). Deterministic across processes."""
+    """The MinHash of the body's word 5-shingles (lowercase); deterministic across processes. Empty for a
+    body without words: such a body is nobody's copy."""
     words = WORD.findall(body.lower())
+    if not words:
+        return []
     n = min(SHINGLE_WORDS, len(words))
-    shingles = {" ".join(words[i:i + n]).encode() for i in range(len(words) - n + 1)} if n else set()
+    shingles = {" ".join(words[i:i + n]).encode() for i in range(len(words) - n + 1)}
     minhash = MinHash(num_perm=NUM_PERM, scheme=SCHEME)
-    if shingles:
-        minhash.update_batch(list(shingles))
+    minhash.update_batch(list(shingles))
     return [int(v) for v in minhash.hashvalues]
 
 
@@ -44,7 +46,7 @@ def _minhash(sig: list[int]) -> MinHash:
 
 
 def index_add(index: MinHashLSH, article_id: str, sig: list[int]) -> None:
-    if article_id not in index.keys:
+    if sig and article_id not in index.keys:
         index.insert(article_id, _minhash(sig))
 
 
@@ -65,6 +67,8 @@ def rebuild_index(seen: Iterable[tuple[str, Mapping[str, Any]]]) -> MinHashLSH:
 def find_original(article_id: str, sig: list[int], index: MinHashLSH, seen: Mapping[str, Mapping[str, Any]],
                   threshold: float) -> str | None:
     """The earliest-seen original this article copies, or None. Never the article itself."""
+    if not sig:
+        return None
     best: tuple[float, str] | None = None
     for candidate in index.query(_minhash(sig)):
         if candidate == article_id:

@@ -14,6 +14,7 @@ from streams import lang as lang_data
 CANDIDATES = ("it", "en", "de", "fr", "es", "pt", "nl", "ru", "uk", "pl", "tr", "ar", "zh", "ja", "ko",
               "ro", "sv", "el", "fa", "he")
 MIN_LETTERS = 20  # below this, the text says too little: trust the hint
+SHORT_LETTERS = 120  # below this, a hint wins over lingua (low-accuracy mode misreads a single sentence)
 HINT_MARGIN = 0.5  # a hint wins while its confidence is at least half the best language's
 SAMPLE_CHARS = 400  # a few sentences decide it; lingua's cost grows with the length (~0.25 ms here)
 
@@ -36,7 +37,8 @@ def detect_language(text: str, hint: str | None) -> str | None:
     """ISO 639-1 of `text`. A `hint` is trusted only when the text agrees with it (or says too little)."""
     hint = hint.lower() if hint else None
     sample = text[:SAMPLE_CHARS]
-    if sum(ch.isalpha() for ch in sample) < MIN_LETTERS:
+    letters = sum(ch.isalpha() for ch in sample)
+    if letters < MIN_LETTERS or (hint is not None and letters < SHORT_LETTERS):
         return hint
     confidences = {c.language.iso_code_639_1.name.lower(): c.value
                    for c in detector().compute_language_confidence_values(sample)}

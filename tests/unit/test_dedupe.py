@@ -147,8 +147,19 @@ def test_similarity_of_mismatched_or_empty_signatures_is_zero() -> None:
     assert dedupe.similarity([], []) == 0.0
 
 
-@pytest.mark.parametrize("body", ["", "   \n\n  ", "Breaking", "Breaking news", "— … —", "Quattro parole soltanto qui"])
-def test_empty_and_tiny_bodies_do_not_crash(body: str) -> None:
+@pytest.mark.parametrize("body", ["", "   \n\n  ", "— … —"])
+def test_a_body_without_words_has_no_signature_and_is_nobodys_copy(body: str) -> None:
+    sig = dedupe.signature(body)
+    assert sig == []
+    assert dedupe.similarity(sig, sig) == 0.0
+    index = dedupe.new_index()
+    dedupe.index_add(index, "empty", sig)
+    assert "empty" not in index.keys
+    assert dedupe.find_original("other", sig, index, {"empty": entry(sig, 1.0)}, 0.5) is None
+
+
+@pytest.mark.parametrize("body", ["Breaking", "Breaking news", "Quattro parole soltanto qui"])
+def test_tiny_bodies_do_not_crash(body: str) -> None:
     sig = dedupe.signature(body)
     assert len(sig) == dedupe.NUM_PERM
     assert dedupe.similarity(sig, sig) == 1.0
