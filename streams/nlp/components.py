@@ -31,6 +31,15 @@ def paragraph_boundaries(doc: Doc) -> Doc:
     return doc
 
 
+@Language.component("claimstream_sentence_repair")
+def sentence_repair(doc: Doc) -> Doc:
+    """No sentence starts lowercase inside a paragraph: '«Mai». ha detto Peskov.' is one sentence."""
+    for token in doc[1:]:
+        if token.is_sent_start and token.text[:1].islower() and not doc[token.i - 1].is_space:
+            token.is_sent_start = False
+    return doc
+
+
 def _phrase_docs(nlp: Language, phrases: list[str], lemmatize: bool) -> list[Doc]:
     # Lemma patterns need the lemmatizer's output (only that component: the rest would recurse here).
     docs = [_tokens_of(nlp, p) for p in phrases]
@@ -141,6 +150,7 @@ class QuantityTagger:
         self.approx_words: dict[str, float] = {k.lower(): float(v) for k, v in data["approx_number_words"].items()}
         self.scale_words: dict[str, float] = {k.lower(): float(v) for k, v in data["scale_words"].items()}
         self.percent_words = {w.lower() for w in data["percent_words"]}
+        self.measure_words = {w.lower() for w in data["measure_words"]}
         self.qualifiers = LexiconMatcher(nlp, data["qualifiers"], lemma=False)
         self.units = LexiconMatcher(nlp, data["units"], lemma=True)
         self.word_numbers = LexiconMatcher(
@@ -210,14 +220,18 @@ class QuantityTagger:
             return None
         qualifier, q_start = qualifier_ending_at.get(start, (None, start))
         unit, unit_end = self._unit_after(doc, end, unit_starting_at)
-        if unit is None and qualifier is None and not approx:
-            return None
+        if unit is None and (qualifier is None and not approx or self._measure_follows(doc, end)):
+            return None  # "three hours", "50 billion cubic metres": a measure, not a count of a claim
         if unit is None:
             unit_end = end
         qualifier = qualifier or ("approx" if approx else "exact")
         span = doc[q_start:unit_end]
         return {"start": span.start_char, "end": span.end_char, "text": span.text,
                 "value": value, "unit": unit or "", "qualifier": qualifier}
+
+    def _measure_follows(self, doc: Doc, end: int) -> bool:
+        words = [t.lower_ for t in doc[end:end + 2]]
+        return any(w in self.measure_words for w in words) or " ".join(words) in self.measure_words
 
     def _unit_after(self, doc: Doc, end: int, unit_starting_at: dict[int, tuple[str, int]]) -> tuple[str | None, int]:
         for j in range(end, min(len(doc), end + UNIT_WINDOW)):

@@ -16,10 +16,12 @@ ACTOR_LABEL = "ACTOR"
 
 
 def build_pipeline(lang: str, registry: Registry) -> Language:
-    """blank(lang) -> paragraphs -> sentencizer -> lookup lemmatizer -> actor EntityRuler -> quantities -> cues."""
+    """blank(lang) -> paragraphs -> sentencizer -> sentence repair -> lookup lemmatizer -> actor EntityRuler ->
+    quantities -> cues."""
     nlp = spacy.blank(lang)
     nlp.add_pipe("claimstream_paragraphs")
     nlp.add_pipe("sentencizer")
+    nlp.add_pipe("claimstream_sentence_repair")
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER", "validate": False})
     nlp.add_pipe("claimstream_quantities")

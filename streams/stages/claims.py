@@ -162,8 +162,8 @@ def _claim(enriched: EnrichedArticle, s: int, e: int, claim_type: str, q: Quanti
            when: dict[str, str | None] | None) -> Claim:
     article = enriched.article
     quantity = None
-    if q is not None:
-        unit = q.unit or TYPE_UNITS.get(claim_type, "items")
+    unit = (q.unit or TYPE_UNITS.get(claim_type)) if q is not None else None
+    if q is not None and unit:  # a count of something we have no unit for is left out, not guessed
         quantity = {"value": q.value, "unit": unit, "qualifier": q.qualifier}
     return Claim(
         claim_id=claim_id(article.id, s, e, claim_type, q.start if q else None),
