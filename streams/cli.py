@@ -295,10 +295,11 @@ def eval_(path: Annotated[Path, typer.Argument(help="gold folder: *.gold.json + 
             table.add_column(name, justify="right")
         for lang, row in figures.items():
             table.add_row(lang, *(f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c]) for c in columns))
-        Console().print(table)
+        Console(width=160).print(table)
     if errors:
-        for m in mistakes:
-            err.print(f"{m.article} [{m.kind}] expected={m.expected!r} got={m.got!r} :: {m.sentence[:100]}")
+        for m in mistakes:  # one plain line each, for grep
+            print(f"{m.article} [{m.kind}] expected={m.expected!r} got={m.got!r} :: {m.sentence[:100]}",
+                  file=sys.stderr)
     if floors is not None:
         failing = below_floors(figures, orjson.loads(floors.read_bytes()))
         for line in failing:

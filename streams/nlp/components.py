@@ -16,9 +16,10 @@ if not Doc.has_extension("quantities"):
     Doc.set_extension("quantities", default=None)
 
 # Cue kinds matched on the lowercase surface only: their lemmas are too general ("avrebbe" -> "avere").
-SURFACE_ONLY = ("hedge", "attribution", "unnamed_source", "location", "time")
+SURFACE_ONLY = ("hedge", "attribution", "unnamed_source", "location", "time", "irrealis")
 # Cue kinds matched on lemma too, so one entry covers every inflection.
 SURFACE_AND_LEMMA = ("type", "speech")
+SURFACE_MARK = "="  # a lexicon entry written "=moved" is matched as written, never by lemma
 UNIT_WINDOW = 4  # tokens between a number and its unit ("3.000 soldati nordcoreani", "12,000 North Korean troops")
 
 
@@ -68,11 +69,13 @@ class LexiconMatcher:
 
     def initialize(self) -> None:
         for label, phrases in self.lexicon.items():
-            if not phrases:
-                continue
-            self.lower.add(label, _phrase_docs(self.nlp, phrases, lemmatize=False))
-            if self.lemma is not None:
-                self.lemma.add(label, _phrase_docs(self.nlp, phrases, lemmatize=True))
+            # "=shipped": that form only — its lemma ("ship") would also match the noun.
+            surface = [p.removeprefix(SURFACE_MARK) for p in phrases]
+            by_lemma = [p for p in phrases if not p.startswith(SURFACE_MARK)]
+            if surface:
+                self.lower.add(label, _phrase_docs(self.nlp, surface, lemmatize=False))
+            if self.lemma is not None and by_lemma:
+                self.lemma.add(label, _phrase_docs(self.nlp, by_lemma, lemmatize=True))
 
     def __call__(self, doc: Doc) -> list[tuple[str, int, int]]:
         hits = {(doc.vocab.strings[m], s, e) for m, s, e in self.lower(doc)}
@@ -109,6 +112,7 @@ class CueTagger:
             "speech": {"speech": data["speech_verbs"]},
             "type": data["claim_types"],
             "time": time_lexicon(data["time"]),
+            "irrealis": {"irrealis": data["irrealis"]},
         }
         self.matchers = {
             kind: LexiconMatcher(nlp, lexicon, lemma=kind in SURFACE_AND_LEMMA) for kind, lexicon in single.items()

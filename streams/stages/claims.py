@@ -19,6 +19,16 @@ UNIT_TYPES = {
     "dollars": "aid", "euros": "aid", "tanks": "arms_transfer", "aircraft": "arms_transfer",
     "vessels": "deployment",
 }
+# The types a count of each unit can be the point of; the nearest such type word in the sentence decides.
+UNIT_COMPATIBLE = {
+    "soldiers": ("deployment", "casualties", "attack"), "prisoners": ("casualties", "agreement", "statement"),
+    "civilians": ("casualties", "aid", "attack"), "people": ("casualties", "aid", "attack", "deployment"),
+    "drones": ("attack", "arms_transfer", "deployment"), "missiles": ("attack", "arms_transfer", "deployment"),
+    "shells": ("attack", "arms_transfer"), "tanks": ("arms_transfer", "attack", "deployment"),
+    "aircraft": ("arms_transfer", "deployment", "attack"), "vessels": ("sanctions", "deployment", "attack"),
+    "banks": ("sanctions",), "euros": ("aid", "sanctions", "arms_transfer", "agreement"),
+    "dollars": ("aid", "sanctions", "arms_transfer", "agreement"), "km": ("deployment", "attack", "agreement"),
+}
 # A quantity written without its unit ("circa 4.000 sarebbero stati uccisi") takes the type's usual unit.
 TYPE_UNITS = {"casualties": "people", "deployment": "soldiers"}
 SOURCE_KIND_PRIORITY = {"person": 0, "organization": 1, "media": 2, "group": 3, "country": 4}
@@ -78,6 +88,19 @@ def _unnamed(cue: Cue, verb: str) -> dict[str, object]:
     return {"id": None, "name": cue.text, "kind": "unnamed", "country": None, "verb": verb}
 
 
+TITLE_GAP = 40  # "il presidente americano Donald Trump", "Ukrainian President Volodymyr Zelensky"
+
+
+def drop_titles(body: str, actors: list[ResolvedActor]) -> list[ResolvedActor]:
+    """A country named only as the nationality of a person or body that follows ("Russian President Vladimir
+    Putin", "il viceministro degli Esteri russo Andrei Rudenko") is part of that actor's title, not an actor."""
+    def is_title(c: ResolvedActor) -> bool:
+        return c.kind == "country" and any(
+            m.kind != "country" and m.country == c.id and 0 <= m.start - c.end <= TITLE_GAP
+            and not re.search(r"[,;:.!?\"]", body[c.end:m.start]) for m in actors)
+    return [a for a in actors if not is_title(a)]
+
+
 def assign_roles(body: str, actors: list[ResolvedActor], cues: list[Cue]) -> list[dict[str, object]]:
     """location after a locative preposition; the first other actor is the agent, the rest targets."""
     preps = [c for c in cues if c.kind == "location"]
@@ -88,7 +111,7 @@ def assign_roles(body: str, actors: list[ResolvedActor], cues: list[Cue]) -> lis
         if a.id in seen:
             continue
         seen.add(a.id)
-        if any(_directly_before(body, p, a) for p in preps):
+        if a.kind == "country" and any(_directly_before(body, p, a) for p in preps):
             role = "location"
         elif not agent_taken:
             role, agent_taken = "agent", True
@@ -106,14 +129,21 @@ def _directly_before(body: str, prep: Cue, actor: ResolvedActor) -> bool:
 
 
 def _type_of(q: Quantity, type_cues: list[Cue]) -> str | None:
-    """The type the unit implies when the sentence has that type word too, else the nearest type word,
-    else the unit's type."""
-    implied = UNIT_TYPES.get(q.unit)
-    if implied is not None and any(c.label == implied for c in type_cues):
-        return implied
-    if type_cues:
-        return min(type_cues, key=lambda c: abs(c.start - q.start)).label
-    return implied
+    """The nearest type word the unit can be the point of; else the unit's own type; for a count without a
+    unit, the nearest type word."""
+    compatible = UNIT_COMPATIBLE.get(q.unit)
+    candidates = [c for c in type_cues if compatible is None or c.label in compatible]
+    if candidates:
+        return min(candidates, key=lambda c: abs(c.start - q.start)).label
+    return UNIT_TYPES.get(q.unit)
+
+
+def _irrealis(cues: list[Cue]) -> bool:
+    """Will, could, if, ready to, called for…: the sentence tells of an intention, a condition or a
+    forecast, not of an event (an irrealis word inside a longer hedge — "would have" — does not count)."""
+    hedges = [c for c in cues if c.kind == "hedge"]
+    return any(c.kind == "irrealis" and not any(h.start <= c.start and c.end < h.end for h in hedges)
+               for c in cues)
 
 
 def claims(enriched: EnrichedArticle) -> list[Claim]:
@@ -128,11 +158,14 @@ def claims(enriched: EnrichedArticle) -> list[Claim]:
         s, e = sent.start, sent.end
         cues = [c for c in enriched.cues if _inside(c.start, s, e)]
         datelined = [c for c in cues if c.kind == "dateline"]
-        actors = [a for a in enriched.actors if _inside(a.start, s, e)
-                  and not any(_inside(a.start, d.start, d.end) for d in datelined)]
+        actors = drop_titles(body, [a for a in enriched.actors if _inside(a.start, s, e)
+                                    and not any(_inside(a.start, d.start, d.end) for d in datelined)])
         quantities = [q for q in enriched.quantities if _inside(q.start, s, e)]
         source, source_start = find_source(body, actors, cues)
-        roles = assign_roles(body, [a for a in actors if a.start != source_start], cues)
+        reported = source is not None
+        # The outlet a source spoke to ("told Reuters", "ha riferito alla TASS") is not what the claim is about.
+        about = [a for a in actors if a.start != source_start and not (reported and a.kind == "media")]
+        roles = assign_roles(body, about, cues)
         hedged = any(c.kind == "hedge" for c in cues)
         certainty = "hedged" if hedged else "attributed" if source else "asserted"
         type_cues = [c for c in cues if c.kind == "type" and c.label != "statement"]
@@ -142,9 +175,8 @@ def claims(enriched: EnrichedArticle) -> list[Claim]:
             if t is not None:
                 typed.append((t, quantity))
         used = {t for t, _ in typed}
-        for t in _unique(c.label for c in type_cues):
-            if t not in used:
-                typed.append((t, None))
+        if not _irrealis(cues):  # events without a count, unless only intended, conditional or forecast
+            typed += [(t, None) for t in _unique(c.label for c in type_cues) if t not in used]
         if not typed and source is not None and any(c.kind in ("speech", "type") for c in cues):
             typed.append(("statement", None))
         when = timex.resolve(body, cues, published, joiners) if typed else None
