@@ -16,11 +16,13 @@ if not Doc.has_extension("quantities"):
     Doc.set_extension("quantities", default=None)
 
 # Cue kinds matched on the lowercase surface only: their lemmas are too general ("avrebbe" -> "avere").
-SURFACE_ONLY = ("hedge", "attribution", "unnamed_source", "location", "time", "irrealis")
+SURFACE_ONLY = ("hedge", "attribution", "unnamed_source", "location", "time", "irrealis", "background",
+                "circumstantial")
 # Cue kinds matched on lemma too, so one entry covers every inflection.
 SURFACE_AND_LEMMA = ("type", "speech")
 SURFACE_MARK = "="  # a lexicon entry written "=moved" is matched as written, never by lemma
 UNIT_WINDOW = 4  # tokens between a number and its unit ("3.000 soldati nordcoreani", "12,000 North Korean troops")
+CASUALTY_WINDOW = 3  # tokens between a bare count and its casualty verb
 
 
 @Language.component("claimstream_paragraphs")
@@ -113,6 +115,8 @@ class CueTagger:
             "type": data["claim_types"],
             "time": time_lexicon(data["time"]),
             "irrealis": {"irrealis": data["irrealis"]},
+            "background": {"background": data["background"]},
+            "circumstantial": {"circumstantial": data["circumstantial"]},
         }
         self.matchers = {
             kind: LexiconMatcher(nlp, lexicon, lemma=kind in SURFACE_AND_LEMMA) for kind, lexicon in single.items()
@@ -224,7 +228,8 @@ class QuantityTagger:
             return None
         qualifier, q_start = qualifier_ending_at.get(start, (None, start))
         unit, unit_end = self._unit_after(doc, end, unit_starting_at)
-        if unit is None and (qualifier is None and not approx or self._measure_follows(doc, end)):
+        counted = qualifier is not None or approx or self._casualty_follows(doc, end)
+        if unit is None and (not counted or self._measure_follows(doc, end)):
             return None  # "three hours", "50 billion cubic metres": a measure, not a count of a claim
         if unit is None:
             unit_end = end
@@ -232,6 +237,11 @@ class QuantityTagger:
         span = doc[q_start:unit_end]
         return {"start": span.start_char, "end": span.end_char, "text": span.text,
                 "value": value, "unit": unit or "", "qualifier": qualifier}
+
+    def _casualty_follows(self, doc: Doc, end: int) -> bool:
+        """"altri quattro sono stati feriti", "two injured": a bare count of casualties."""
+        return any(s.label_ == "type:casualties" and end <= s.start <= end + CASUALTY_WINDOW
+                   for s in doc.spans.get("cues", []))
 
     def _measure_follows(self, doc: Doc, end: int) -> bool:
         words = [t.lower_ for t in doc[end:end + 2]]

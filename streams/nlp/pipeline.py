@@ -17,15 +17,15 @@ ACTOR_LABEL = "ACTOR"
 
 def build_pipeline(lang: str, registry: Registry) -> Language:
     """blank(lang) -> paragraphs -> sentencizer -> sentence repair -> lookup lemmatizer -> actor EntityRuler ->
-    quantities -> cues."""
+    cues -> quantities."""
     nlp = spacy.blank(lang)
     nlp.add_pipe("claimstream_paragraphs")
     nlp.add_pipe("sentencizer")
     nlp.add_pipe("claimstream_sentence_repair")
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER", "validate": False})
-    nlp.add_pipe("claimstream_quantities")
     nlp.add_pipe("claimstream_cues")
+    nlp.add_pipe("claimstream_quantities")  # after the cues: "altri quattro sono stati feriti" needs them
     nlp.initialize()
     # Pattern ids are registry name keys; enrich resolves them to actors as of the article's date.
     patterns: list[dict[str, Any]] = [{"label": ACTOR_LABEL, "pattern": key, "id": key} for key in registry.names(lang)]

@@ -138,6 +138,49 @@ def _type_of(q: Quantity, type_cues: list[Cue]) -> str | None:
     return UNIT_TYPES.get(q.unit)
 
 
+YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
+SINCE = re.compile(r"(since|dal|dall'|dalla|dallo|da|fin dal|from)\s+(\S+\s+){0,5}$", re.IGNORECASE)
+
+
+YEAR_WINDOW = 80  # characters between an event word and the past year that dates it
+
+
+def is_background(cues: list[Cue]) -> bool:
+    """History, not news: "in passato", "earlier truces", "risale al"."""
+    return any(c.kind == "background" for c in cues)
+
+
+def past_years(body: str, s: int, e: int, published_year: int | None) -> list[int]:
+    """Offsets of years before the article's own in a sentence, except the start of a count ("since 2022")."""
+    if published_year is None:
+        return []
+    text = body[s:e]
+    return [s + m.start() for m in YEAR.finditer(text)
+            if int(m.group(1)) < published_year and not SINCE.search(text[:m.start()])]
+
+
+def dated_in_the_past(position: int, years: list[int]) -> bool:
+    """An event word (or count) with a past year close by: "signed a treaty in June 2024"."""
+    return any(abs(y - position) <= YEAR_WINDOW for y in years)
+
+
+def event_cues(body: str, cues: list[Cue]) -> list[Cue]:
+    """Type words that tell of an event: not "after the meeting" / "a margine del vertice" (a time reference),
+    not what a denial denies ("denied that Beijing had supplied weapons": the claim is the denial)."""
+    circumstantial = [c for c in cues if c.kind == "circumstantial"]
+    denials = [c for c in cues if c.kind == "type" and c.label == "denial"]
+    out = []
+    for c in cues:
+        if c.kind != "type" or c.label == "statement":
+            continue
+        if any(0 <= c.start - p.end <= 2 for p in circumstantial):
+            continue
+        if c.label != "denial" and any(d.end <= c.start for d in denials):
+            continue
+        out.append(c)
+    return out
+
+
 def _irrealis(cues: list[Cue]) -> bool:
     """Will, could, if, ready to, called for…: the sentence tells of an intention, a condition or a
     forecast, not of an event (an irrealis word inside a longer hedge — "would have" — does not count)."""
@@ -168,7 +211,11 @@ def claims(enriched: EnrichedArticle) -> list[Claim]:
         roles = assign_roles(body, about, cues)
         hedged = any(c.kind == "hedge" for c in cues)
         certainty = "hedged" if hedged else "attributed" if source else "asserted"
-        type_cues = [c for c in cues if c.kind == "type" and c.label != "statement"]
+        if is_background(cues):
+            continue
+        years = past_years(body, s, e, published.year if published else None)
+        type_cues = [c for c in event_cues(body, cues) if not dated_in_the_past(c.start, years)]
+        quantities = [q for q in quantities if not dated_in_the_past(q.start, years)]
         typed: list[tuple[str, Quantity | None]] = []
         for quantity in quantities:
             t = _type_of(quantity, type_cues)
