@@ -159,6 +159,8 @@ class QuantityTagger:
         self.scale_words: dict[str, float] = {k.lower(): float(v) for k, v in data["scale_words"].items()}
         self.percent_words = {w.lower() for w in data["percent_words"]}
         self.measure_words = {w.lower() for w in data["measure_words"]}
+        self.currency = {k: v for k, v in data["currency_symbols"].items()}
+        self.subcount = LexiconMatcher(nlp, {"subcount": data["subcount_markers"]}, lemma=False)
         self.qualifiers = LexiconMatcher(nlp, data["qualifiers"], lemma=False)
         self.units = LexiconMatcher(nlp, data["units"], lemma=True)
         self.word_numbers = LexiconMatcher(
@@ -167,7 +169,7 @@ class QuantityTagger:
         self._ready = False
 
     def initialize(self, get_examples: Any = None, nlp: Language | None = None) -> None:
-        for m in (self.qualifiers, self.units, self.word_numbers):
+        for m in (self.qualifiers, self.units, self.word_numbers, self.subcount):
             m.initialize()
         self._ready = True
 
@@ -182,8 +184,11 @@ class QuantityTagger:
         for label, s, e in self.units(doc):
             unit_starting_at.setdefault(s, (label, e))
         numbers = self._numbers(doc)
+        subcount_ends = {e for _, _, e in self.subcount(doc)}
         found: list[dict[str, Any]] = []
         for start, end, value, approx in numbers:
+            if start in subcount_ends or (start > 0 and doc[start - 1].is_alpha and start - 1 in subcount_ends):
+                continue  # "including four children": part of a count already made
             q = self._quantity(doc, start, end, value, approx, qualifier_ending_at, unit_starting_at)
             if q is not None:
                 found.append(q)
@@ -226,8 +231,13 @@ class QuantityTagger:
             return None
         if end + 1 < len(doc) and f"{doc[end].lower_} {doc[end + 1].lower_}" in self.percent_words:
             return None
+        currency = self.currency.get(doc[start - 1].text) if start > 0 else None
+        if currency is not None:  # "$500 million", "€1,5 miliardi": the unit stands before the number
+            start -= 1
         qualifier, q_start = qualifier_ending_at.get(start, (None, start))
         unit, unit_end = self._unit_after(doc, end, unit_starting_at)
+        if currency is not None:
+            unit, unit_end = currency, end
         counted = qualifier is not None or approx or self._casualty_follows(doc, end)
         if unit is None and (not counted or self._measure_follows(doc, end)):
             return None  # "three hours", "50 billion cubic metres": a measure, not a count of a claim
@@ -252,7 +262,7 @@ class QuantityTagger:
             if j in unit_starting_at:
                 label, unit_end = unit_starting_at[j]
                 return label, unit_end
-            if doc[j].is_punct or doc[j].like_num or (doc[j].is_space and "\n" in doc[j].text):
+            if (doc[j].is_punct and doc[j].text != "-") or doc[j].like_num or (doc[j].is_space and "\n" in doc[j].text):
                 break
         return None, end
 

@@ -21,7 +21,7 @@ UNIT_TYPES = {
 }
 # The types a count of each unit can be the point of; the nearest such type word in the sentence decides.
 UNIT_COMPATIBLE = {
-    "soldiers": ("deployment", "casualties", "attack"), "prisoners": ("casualties", "agreement", "statement"),
+    "soldiers": ("deployment", "casualties", "attack"), "prisoners": ("agreement", "statement"),
     "civilians": ("casualties", "aid", "attack"), "people": ("casualties", "aid", "attack", "deployment"),
     "drones": ("attack", "arms_transfer", "deployment"), "missiles": ("attack", "arms_transfer", "deployment"),
     "shells": ("attack", "arms_transfer"), "tanks": ("arms_transfer", "attack", "deployment"),
@@ -51,8 +51,10 @@ def _actor_dict(a: ResolvedActor, role: str) -> dict[str, object]:
     return {"id": a.id, "name": a.name, "kind": a.kind, "country": a.country, "role": role}
 
 
-def find_source(body: str, actors: list[ResolvedActor], cues: list[Cue]) -> tuple[dict[str, object] | None, int | None]:
-    """The sentence's source and the start of the mention used for it (so it is not also an actor)."""
+def find_source(body: str, actors: list[ResolvedActor], cues: list[Cue], announce: frozenset[str] = frozenset()
+                ) -> tuple[dict[str, object] | None, int | None]:
+    """The sentence's source and the start of the mention used for it (so it is not also an actor). Who
+    announces their own act ("Londra ha annunciato sanzioni", "Britain announced sanctions") is its agent."""
     unnamed = [c for c in cues if c.kind == "unnamed_source"]
     for marker in (c for c in cues if c.kind == "attribution"):
         after = [a for a in actors if marker.end <= a.start <= marker.end + REPORTING_WINDOW]
@@ -66,6 +68,8 @@ def find_source(body: str, actors: list[ResolvedActor], cues: list[Cue]) -> tupl
                   and not re.search(r"[,;:.!?\"]", body[a.end:verb.start])]
         anon_before = [u for u in unnamed if u.end <= verb.start and verb.start - u.end <= SUBJECT_GAP
                        and not re.search(r"[,;:.!?\"]", body[u.end:verb.start])]
+        if before and verb.text.lower() in announce:
+            continue
         if before:
             return _source(before[-1], verb.text), before[-1].start
         if anon_before:
@@ -77,6 +81,15 @@ def find_source(body: str, actors: list[ResolvedActor], cues: list[Cue]) -> tupl
         anon = [u for u in unnamed if verb.end <= u.start <= verb.end + REPORTING_WINDOW]
         if anon:
             return _unnamed(anon[0], verb.text), None
+    return None, None
+
+
+def denier(body: str, actors: list[ResolvedActor], cues: list[Cue]) -> tuple[dict[str, object] | None, int | None]:
+    for cue in (c for c in cues if c.kind == "type" and c.label == "denial"):
+        before = [a for a in actors if a.end <= cue.start and cue.start - a.end <= SUBJECT_GAP
+                  and not re.search(r"[,;:.!?\"]", body[a.end:cue.start])]
+        if before:
+            return _source(before[-1], cue.text), before[-1].start
     return None, None
 
 
@@ -95,9 +108,13 @@ def drop_titles(body: str, actors: list[ResolvedActor]) -> list[ResolvedActor]:
     """A country named only as the nationality of a person or body that follows ("Russian President Vladimir
     Putin", "il viceministro degli Esteri russo Andrei Rudenko") is part of that actor's title, not an actor."""
     def is_title(c: ResolvedActor) -> bool:
-        return c.kind == "country" and any(
-            m.kind != "country" and m.country == c.id and 0 <= m.start - c.end <= TITLE_GAP
-            and not re.search(r"[,;:.!?\"]", body[c.end:m.start]) for m in actors)
+        # a nationality before a person or body of that country; a body before a person of it
+        # ("Russian Foreign Ministry spokeswoman Maria Zakharova")
+        heads = ("person",) if c.kind == "organization" else ("person", "organization", "media", "group")
+        return c.kind in ("country", "organization") and any(
+            m.kind in heads and m.country == (c.id if c.kind == "country" else c.country)
+            and 0 <= m.start - c.end <= TITLE_GAP and not re.search(r"[,;:.!?\"]", body[c.end:m.start])
+            for m in actors)
     return [a for a in actors if not is_title(a)]
 
 
@@ -195,7 +212,9 @@ def claims(enriched: EnrichedArticle) -> list[Claim]:
         return []
     body = article.body
     published = article_day(article.published_at)
-    joiners = set(lang_data.load(article.lang)["time"]["month_joiners"])
+    data = lang_data.load(article.lang)
+    joiners = set(data["time"]["month_joiners"])
+    announce = frozenset(data["announce_verbs"])
     out: list[Claim] = []
     for sent in enriched.sentences:
         s, e = sent.start, sent.end
@@ -204,7 +223,9 @@ def claims(enriched: EnrichedArticle) -> list[Claim]:
         actors = drop_titles(body, [a for a in enriched.actors if _inside(a.start, s, e)
                                     and not any(_inside(a.start, d.start, d.end) for d in datelined)])
         quantities = [q for q in enriched.quantities if _inside(q.start, s, e)]
-        source, source_start = find_source(body, actors, cues)
+        source, source_start = find_source(body, actors, cues, announce)
+        if source is None:  # "Zakharova ha respinto le accuse": who denies is the denial's source
+            source, source_start = denier(body, actors, cues)
         reported = source is not None
         # The outlet a source spoke to ("told Reuters", "ha riferito alla TASS") is not what the claim is about.
         about = [a for a in actors if a.start != source_start and not (reported and a.kind == "media")]
