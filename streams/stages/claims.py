@@ -155,7 +155,7 @@ def _type_of(q: Quantity, type_cues: list[Cue]) -> str | None:
     return UNIT_TYPES.get(q.unit)
 
 
-YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
+YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
 SINCE = re.compile(r"(since|dal|dall'|dalla|dallo|da|fin dal|from)\s+(\S+\s+){0,5}$", re.IGNORECASE)
 
 
@@ -215,6 +215,7 @@ def claims(enriched: EnrichedArticle) -> list[Claim]:
     data = lang_data.load(article.lang)
     joiners = set(data["time"]["month_joiners"])
     announce = frozenset(data["announce_verbs"])
+    attack_verbs = frozenset(data["attack_verbs"])
     out: list[Claim] = []
     for sent in enriched.sentences:
         s, e = sent.start, sent.end
@@ -243,6 +244,8 @@ def claims(enriched: EnrichedArticle) -> list[Claim]:
             if t is not None:
                 typed.append((t, quantity))
         used = {t for t, _ in typed}
+        if "casualties" in used and not any(c.text.lower() in attack_verbs for c in type_cues):
+            used.add("attack")  # "Israeli strikes have killed 224": the strikes are how, the deaths the claim
         if not _irrealis(cues):  # events without a count, unless only intended, conditional or forecast
             typed += [(t, None) for t in _unique(c.label for c in type_cues) if t not in used]
         if not typed and source is not None and any(c.kind in ("speech", "type") for c in cues):
