@@ -81,11 +81,14 @@ class Registry:
         self.languages = languages
         self._by_name: dict[str, dict[str, list[Actor]]] = {lang: {} for lang in languages}
         self._exact: dict[str, set[str]] = {lang: set() for lang in languages}
+        self._loose: dict[str, set[str]] = {lang: set() for lang in languages}  # keys matched in any case
         self.actors: dict[str, Actor] = {}
+        case_sensitive = data.get("case_sensitive_country_names", {})
         for lang in languages:
+            collide = set(case_sensitive.get(lang, []))  # "Riunione" is Réunion, "riunione" a meeting
             for name, iso3 in country_names(lang).items():
                 actor = self._country(iso3)
-                self._add(lang, name, actor)
+                self._add(lang, EXACT_MARK + name if name in collide else name, actor)
         for entry in data["actors"]:
             actor = Actor(
                 id=entry["id"], kind=entry["kind"], country=entry.get("country"),
@@ -108,14 +111,15 @@ class Registry:
         if is_exact(name):
             name = name.removeprefix(EXACT_MARK)
             self._exact[lang].add(name)
+        else:
+            self._loose[lang].add(name_key(name))
         candidates = self._by_name[lang].setdefault(name_key(name), [])
         if actor not in candidates:
             candidates.append(actor)
 
     def names(self, lang: str) -> list[str]:
         """Every case-insensitive name key known in `lang` (phrase patterns of the actor EntityRuler)."""
-        exact_keys = {name_key(n) for n in self._exact.get(lang, set())}
-        return sorted(k for k in self._by_name.get(lang, {}) if k not in exact_keys)
+        return sorted(self._loose.get(lang, set()))
 
     def exact_names(self, lang: str) -> list[str]:
         """Names matched with their exact spelling only (acronyms, and names marked '=')."""
