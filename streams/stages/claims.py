@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from streams import lang as lang_data
 from streams.records import Claim, Cue, EnrichedArticle, Quantity, ResolvedActor
@@ -22,7 +23,8 @@ UNIT_TYPES = {
 # The types a count of each unit can be the point of; the nearest such type word in the sentence decides.
 UNIT_COMPATIBLE = {
     "soldiers": ("deployment", "casualties", "attack"), "prisoners": ("agreement", "statement"),
-    "civilians": ("casualties", "aid", "attack"), "people": ("casualties", "aid", "attack", "deployment"),
+    "civilians": ("casualties", "aid", "attack"),
+    "people": ("casualties", "aid", "attack", "deployment", "sanctions"),
     "drones": ("attack", "arms_transfer", "deployment"), "missiles": ("attack", "arms_transfer", "deployment"),
     "shells": ("attack", "arms_transfer"), "tanks": ("arms_transfer", "attack", "deployment"),
     "aircraft": ("arms_transfer", "deployment", "attack"), "vessels": ("sanctions", "deployment", "attack"),
@@ -51,10 +53,18 @@ def _actor_dict(a: ResolvedActor, role: str) -> dict[str, object]:
     return {"id": a.id, "name": a.name, "kind": a.kind, "country": a.country, "role": role}
 
 
-def find_source(body: str, actors: list[ResolvedActor], cues: list[Cue], announce: frozenset[str] = frozenset()
-                ) -> tuple[dict[str, object] | None, int | None]:
-    """The sentence's source and the start of the mention used for it (so it is not also an actor). Who
-    announces their own act ("Londra ha annunciato sanzioni", "Britain announced sanctions") is its agent."""
+@dataclass(frozen=True)
+class SpeechWords:
+    """Verb lists that change how a speech verb finds its speaker (from streams/lang/<lang>.json)."""
+
+    announce: frozenset[str] = frozenset()  # "Londra ha annunciato sanzioni": the subject acts, it does not report
+    participles: frozenset[str] = frozenset()  # "…, saying Moscow was…": the speaker is the sentence's subject
+    final_only: frozenset[str] = frozenset()  # "…, the JCS added." counts; "the Treasury added five firms" does not
+
+
+def find_source(body: str, actors: list[ResolvedActor], cues: list[Cue], words: SpeechWords = SpeechWords(),
+                sentence_end: int | None = None) -> tuple[dict[str, object] | None, int | None]:
+    """The sentence's source and the start of the mention used for it (so it is not also an actor)."""
     unnamed = [c for c in cues if c.kind == "unnamed_source"]
     for marker in (c for c in cues if c.kind == "attribution"):
         after = [a for a in actors if marker.end <= a.start <= marker.end + REPORTING_WINDOW]
@@ -63,12 +73,23 @@ def find_source(body: str, actors: list[ResolvedActor], cues: list[Cue], announc
             return _unnamed(anon[0], marker.text), None
         if after:
             return _source(after[0], marker.text), after[0].start
+    source, start = denier(body, actors, cues)
+    if source is not None:
+        return source, start
     for verb in (c for c in cues if c.kind == "speech"):
+        text = verb.text.lower()
+        if text in words.final_only and (sentence_end is None or sentence_end - verb.end > 2):
+            continue
+        if text in words.participles:
+            subject = [a for a in actors if a.end <= verb.start]
+            if subject:
+                return _source(subject[0], verb.text), subject[0].start
+            continue
         before = [a for a in actors if a.end <= verb.start and verb.start - a.end <= SUBJECT_GAP
                   and not re.search(r"[,;:.!?\"]", body[a.end:verb.start])]
         anon_before = [u for u in unnamed if u.end <= verb.start and verb.start - u.end <= SUBJECT_GAP
                        and not re.search(r"[,;:.!?\"]", body[u.end:verb.start])]
-        if before and verb.text.lower() in announce:
+        if before and text in words.announce:
             continue
         if before:
             return _source(before[-1], verb.text), before[-1].start
@@ -85,6 +106,7 @@ def find_source(body: str, actors: list[ResolvedActor], cues: list[Cue], announc
 
 
 def denier(body: str, actors: list[ResolvedActor], cues: list[Cue]) -> tuple[dict[str, object] | None, int | None]:
+    """"Zakharova ha respinto le accuse": who denies is the denial's source."""
     for cue in (c for c in cues if c.kind == "type" and c.label == "denial"):
         before = [a for a in actors if a.end <= cue.start and cue.start - a.end <= SUBJECT_GAP
                   and not re.search(r"[,;:.!?\"]", body[a.end:cue.start])]
@@ -214,7 +236,8 @@ def claims(enriched: EnrichedArticle) -> list[Claim]:
     published = article_day(article.published_at)
     data = lang_data.load(article.lang)
     joiners = set(data["time"]["month_joiners"])
-    announce = frozenset(data["announce_verbs"])
+    words = SpeechWords(frozenset(data["announce_verbs"]), frozenset(data["participle_speech_verbs"]),
+                        frozenset(data["final_speech_verbs"]))
     attack_verbs = frozenset(data["attack_verbs"])
     out: list[Claim] = []
     for sent in enriched.sentences:
@@ -224,9 +247,7 @@ def claims(enriched: EnrichedArticle) -> list[Claim]:
         actors = drop_titles(body, [a for a in enriched.actors if _inside(a.start, s, e)
                                     and not any(_inside(a.start, d.start, d.end) for d in datelined)])
         quantities = [q for q in enriched.quantities if _inside(q.start, s, e)]
-        source, source_start = find_source(body, actors, cues, announce)
-        if source is None:  # "Zakharova ha respinto le accuse": who denies is the denial's source
-            source, source_start = denier(body, actors, cues)
+        source, source_start = find_source(body, actors, cues, words, e)
         reported = source is not None
         # The outlet a source spoke to ("told Reuters", "ha riferito alla TASS") is not what the claim is about.
         about = [a for a in actors if a.start != source_start and not (reported and a.kind == "media")]
