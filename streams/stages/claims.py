@@ -31,6 +31,8 @@ UNIT_COMPATIBLE = {
     "banks": ("sanctions",), "euros": ("aid", "sanctions", "arms_transfer", "agreement"),
     "dollars": ("aid", "sanctions", "arms_transfer", "agreement"), "km": ("deployment", "attack", "agreement"),
 }
+ARMS_REFINED = ("deployment", "aid")
+MONEY = ("euros", "dollars")
 # A quantity written without its unit ("circa 4.000 sarebbero stati uccisi") takes the type's usual unit.
 TYPE_UNITS = {"casualties": "people", "deployment": "soldiers"}
 SOURCE_KIND_PRIORITY = {"person": 0, "organization": 1, "media": 2, "group": 3, "country": 4}
@@ -272,6 +274,10 @@ def claims(enriched: EnrichedArticle) -> list[Claim]:
         if not typed and source is not None and any(c.kind in ("speech", "type") for c in cues):
             typed.append(("statement", None))
         when = timex.resolve(body, cues, published, joiners) if typed else None
+        if any(c.kind == "arms" for c in cues):  # sending or paying for weapons is an arms transfer
+            typed = [("arms_transfer" if t in ARMS_REFINED and (q is None or q.unit in MONEY) else t, q)
+                     for t, q in typed]
+            typed = list(dict.fromkeys(typed))
         for t, q in typed:
             out.append(_claim(enriched, s, e, t, q, roles, source, certainty, when))
     return out
