@@ -17,7 +17,7 @@ if not Doc.has_extension("quantities"):
 
 # Cue kinds matched on the lowercase surface only: their lemmas are too general ("avrebbe" -> "avere").
 SURFACE_ONLY = ("hedge", "attribution", "unnamed_source", "location", "time", "irrealis", "background",
-                "circumstantial", "arms")
+                "circumstantial", "arms", "non_event")
 # Cue kinds matched on lemma too, so one entry covers every inflection.
 SURFACE_AND_LEMMA = ("type", "speech")
 SURFACE_MARK = "="  # a lexicon entry written "=moved" is matched as written, never by lemma
@@ -118,6 +118,7 @@ class CueTagger:
             "background": {"background": data["background"]},
             "circumstantial": {"circumstantial": data["circumstantial"]},
             "arms": {"arms": data["arms_nouns"]},
+            "non_event": {"non_event": data["non_events"]},
         }
         self.matchers = {
             kind: LexiconMatcher(nlp, lexicon, lemma=kind in SURFACE_AND_LEMMA) for kind, lexicon in single.items()

@@ -183,7 +183,7 @@ YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
 SINCE = re.compile(r"(since|dal|dall'|dalla|dallo|da|fin dal|from)\s+(\S+\s+){0,5}$", re.IGNORECASE)
 
 
-YEAR_WINDOW = 80  # characters between an event word and the past year that dates it
+YEAR_WINDOW = 120  # characters between an event word and the past year that dates it
 
 
 def is_background(cues: list[Cue]) -> bool:
@@ -209,12 +209,15 @@ def event_cues(body: str, cues: list[Cue]) -> list[Cue]:
     """Type words that tell of an event: not "after the meeting" / "a margine del vertice" (a time reference),
     not what a denial denies ("denied that Beijing had supplied weapons": the claim is the denial)."""
     circumstantial = [c for c in cues if c.kind == "circumstantial"]
+    non_events = [c for c in cues if c.kind == "non_event"]  # "l'inviato speciale": an envoy, not a sending
     denials = [c for c in cues if c.kind == "type" and c.label == "denial"]
     out = []
     for c in cues:
         if c.kind != "type" or c.label == "statement":
             continue
         if any(0 <= c.start - p.end <= 2 for p in circumstantial):
+            continue
+        if any(n.start <= c.start < n.end for n in non_events):
             continue
         if c.label != "denial" and any(d.end <= c.start for d in denials):
             continue
