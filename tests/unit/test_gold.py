@@ -37,3 +37,19 @@ def test_no_figure_is_under_its_floor(figures: dict[str, dict[str, float | int]]
     assert set(floors) == {"it", "en", "overall"}
     assert all(set(f) == {"recall", "precision", *FIELDS} for f in floors.values())
     assert below_floors(figures, floors) == []
+
+
+def test_eval_command_prints_json_and_enforces_floors(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "streams", "eval", str(GOLD), "--json",
+                           "--floors", str(GOLD / "floors.json")], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    figures = orjson.loads(done.stdout)
+    assert set(figures) == {"it", "en", "overall"} and {"recall", "precision", *FIELDS} <= set(figures["it"])
+    impossible = tmp_path / "floors.json"
+    impossible.write_bytes(orjson.dumps({"it": {"recall": 1.01}}))
+    failed = subprocess.run([sys.executable, "-m", "streams", "eval", str(GOLD), "--floors", str(impossible)],
+                            capture_output=True, text=True, timeout=300)
+    assert failed.returncode == 1 and "below floor" in failed.stderr and "it.recall" in failed.stderr
