@@ -18,10 +18,19 @@ from datasketch import MinHashLSH
 from faust.types import EventT
 
 from streams import codecs, metrics
-from streams.app import actor_windows, app, clean_lines, clean_seen, settings, topics
+from streams.app import aggregate_tables, app, clean_lines, clean_seen, settings, topics
 from streams.deadletter import Origin, dead_letter_headers
 from streams.nlp.pipeline import default_registry, pipeline_for
-from streams.records import Claim, CleanArticle, EnrichedArticle, ExtractedArticle, RawArticle, Record
+from streams.records import (
+    ActorAggregate,
+    Claim,
+    ClaimLink,
+    CleanArticle,
+    EnrichedArticle,
+    ExtractedArticle,
+    RawArticle,
+    Record,
+)
 from streams.settings import clean_config
 from streams.stages import aggregates, boilerplate, dedupe
 from streams.stages.claims import claims as make_claims
@@ -216,28 +225,128 @@ async def claims_agent(stream: faust.StreamT) -> None:
 async def publish_claim(claim: Claim) -> None:
     await topics.claims.send(key=claim.claim_id.encode(), value=codecs.encode(claim))
     metrics.CLAIMS.labels(claim.type, claim.lang).inc()
-    # Re-keyed by actor so each actor's windows live in one partition; stamped with event time.
-    stamp = aggregates.event_time(claim, time.time())
+    # Re-keyed by actor so each actor's panes live in one partition; stamped with event time.
+    at = aggregates.event_time(claim, time.time())
     for actor_id in aggregates.actor_keys(claim):
-        event = aggregates.actor_claim(actor_id, claim)
-        await topics.actor_claims.send(key=actor_id.encode(), value=codecs.encode(event), timestamp=stamp)
+        event = aggregates.actor_claim(actor_id, claim, at)
+        await topics.actor_claims.send(key=actor_id.encode(), value=codecs.encode(event), timestamp=at)
+
+
+RECENT_CLAIMS_KEPT = 20
+dirty_actors: set[str] = set()  # changed since the last publish (debounced by the publish timer)
 
 
 @app.agent(topics.actor_claims)
 async def aggregate_agent(stream: faust.StreamT) -> None:
+    """Count each (actor, claim) once into its panes, link it to recent claims of other sources."""
     async for event in stream.events():
         started = time.perf_counter()
         try:
             data = orjson.loads(event.value)
-            actor_id = str(data["actor_id"])
-            state, changed = aggregates.add_claim(actor_windows[actor_id].current(), data)
+            links = count_claim(data, event.message.offset)
         except (ValueError, KeyError, TypeError) as exc:
             await dead_letter(event, Rejected("schema_violation", f"{type(exc).__name__}: {exc}"), "aggregates")
             continue
-        if changed:
-            actor_windows[actor_id] = state
-            bounds = aggregates.window_bounds(event.message.timestamp, settings.window_s)
-            record = aggregates.summarize(actor_id, state, bounds, now())
-            await topics.actor_aggregates.send(key=actor_id.encode(), value=codecs.encode(record))
+        for link in links:
+            await topics.claim_links.send(key=link.actor_id.encode(), value=codecs.encode(link))
         metrics.MESSAGES.labels("aggregates", "ok").inc()
         metrics.STAGE_SECONDS.labels("aggregates").observe(time.perf_counter() - started)
+
+
+def count_claim(data: dict[str, Any], offset: int) -> list[ClaimLink]:
+    """Apply one actor-claim event (inside stream iteration: the tables write to its partition)."""
+    actor, claim_id = str(data["actor_id"]), str(data["claim_id"])
+    tables = aggregate_tables
+    seen_key = f"{actor}|{claim_id}"
+    seen = tables.seen[seen_key].current()
+    if seen and int(seen.get("o", -1)) != offset:
+        return []  # the same claim again (article re-sent, claims replayed): counted already
+    for table in tables.panes.values():
+        pane = aggregates.apply_to_pane(table[actor].current(), data, offset)
+        if pane is not None:  # None: this pane has the event already (a redelivery after a crash)
+            table[actor] = pane
+    if not seen:
+        tables.seen[seen_key] = {"o": offset}
+    dirty_actors.add(actor)
+    recent_key = f"{actor}|{data['type']}"
+    days = aggregates.window_panes(aggregates.WINDOW_BY_LABEL["7d"], float(data["at"]))
+    recent = [e for day in days for e in (at_time(tables.recent, recent_key, day) or [])]
+    kept = aggregates.remember(list(tables.recent[recent_key].current() or []), data, RECENT_CLAIMS_KEPT)
+    if kept is None:
+        return []
+    tables.recent[recent_key] = kept
+    return aggregates.links_for(actor, str(data["type"]), data, recent)
+
+
+def at_time(wrapper: Any, key: str, timestamp: float) -> Any:
+    """A windowed table's value for `key` in the window holding `timestamp` (readable outside a stream)."""
+    return wrapper.table._windowed_timestamp(key, timestamp)
+
+
+def window_of(actor: str, label: str, end: float) -> dict[str, Any]:
+    spec = aggregates.WINDOW_BY_LABEL[label]
+    table = aggregate_tables.panes[label]
+    return aggregates.merge(at_time(table, actor, start) or {} for start in aggregates.window_panes(spec, end))
+
+
+@app.timer(interval=settings.aggregate_publish_s)
+async def publish_aggregates() -> None:
+    """Debounced: every actor changed since the last tick gets its 1h, 24h and 7d records, ending now. After a
+    (re)start, once the tables are recovered, every actor this worker holds is published once."""
+    global republished
+    if not republished and app.tables.recovery.completed.is_set():  # type: ignore[attr-defined]
+        republished = True
+        dirty_actors.update(local_actors())
+    if not dirty_actors:
+        return
+    actors = sorted(dirty_actors)
+    dirty_actors.clear()
+    end, stamp = time.time(), now()
+    for actor in actors:
+        for spec in aggregates.WINDOWS:
+            record = aggregates.record(actor, spec, end, window_of(actor, spec.label, end), stamp)
+            await topics.actor_aggregates.send(key=actor.encode(), value=codecs.encode(record))
+            metrics.AGGREGATES_PUBLISHED.labels(spec.label).inc()
+
+
+republished = False
+
+
+def local_actors() -> set[str]:
+    """Actors with a 1-day pane in this worker's partitions."""
+    data = aggregate_tables.panes["7d"].table.data  # keys are (actor, (window start, window end))
+    return {key[0] for key in data if isinstance(key, tuple)}
+
+
+@app.page("/actors/{actor_id}")
+async def actor_view(web: Any, request: Any, actor_id: str) -> Any:
+    """GET /actors/{id}?window=24h: the actor's record for a window ending now (404 unknown, 400 bad window)."""
+    label = request.query.get("window", "24h")
+    if label not in aggregates.WINDOW_BY_LABEL:
+        return web.json({"error": f"window must be one of {', '.join(aggregates.WINDOW_BY_LABEL)}"}, status=400)
+    if actor_id not in local_actors():
+        return web.json({"error": f"no claims about actor {actor_id!r} in the last 7 days"}, status=404)
+    return web.json(actor_record(actor_id, label, time.time()).to_representation())
+
+
+@app.page("/actors")
+async def actors_view(web: Any, request: Any) -> Any:
+    """GET /actors?window=24h&top=20: the actors with most claims in the window (this worker's partitions)."""
+    label = request.query.get("window", "24h")
+    if label not in aggregates.WINDOW_BY_LABEL:
+        return web.json({"error": f"window must be one of {', '.join(aggregates.WINDOW_BY_LABEL)}"}, status=400)
+    try:
+        top = int(request.query.get("top", "20"))
+    except ValueError:
+        top = 0
+    if not 1 <= top <= 1000:
+        return web.json({"error": "top must be an integer from 1 to 1000"}, status=400)
+    end = time.time()
+    records = [actor_record(actor, label, end) for actor in local_actors()]
+    records = sorted((r for r in records if r.claims), key=lambda r: (-r.claims, r.actor_id))[:top]
+    return web.json([r.to_representation() for r in records])
+
+
+def actor_record(actor: str, label: str, end: float) -> ActorAggregate:
+    spec = aggregates.WINDOW_BY_LABEL[label]
+    return aggregates.record(actor, spec, end, window_of(actor, label, end), now())

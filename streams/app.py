@@ -10,6 +10,7 @@ from faust.types import TableT
 
 from streams import topics as t
 from streams.settings import Settings, from_env
+from streams.stages.aggregates import WINDOWS
 
 
 def create_app(settings: Settings) -> faust.App:
@@ -61,13 +62,23 @@ class Topics:
                                   value_serializer="raw", partitions=1)
 
 
-def aggregate_table(app: faust.App, settings: Settings) -> faust.types.tables.WindowWrapperT:
-    """Per actor and tumbling window: the claims counted so far (keyed by claim id, so a replay counts once)."""
-    return (
-        app.Table(settings.topic(t.AGGREGATE_TABLE), default=dict, partitions=settings.partitions)
-        .tumbling(timedelta(seconds=settings.window_s), expires=timedelta(seconds=settings.window_expires_s))
-        .relative_to_stream()
-    )
+LATENESS_S = 3600  # how late (event time) a claim may arrive and still count in a window
+
+
+class AggregateTables:
+    """Per actor: one tumbling pane table per window step (5 min, 1 h, 1 d), the (actor, claim) pairs already
+    counted, and recent claims per (actor, type) for links. All on event time; windows expire."""
+
+    def __init__(self, app: faust.App, settings: Settings):
+        def tumbling(name: str, size_s: int, keep_s: int) -> faust.types.tables.WindowWrapperT:
+            return (app.Table(settings.topic(name), default=dict, partitions=settings.partitions)
+                    .tumbling(timedelta(seconds=size_s), expires=timedelta(seconds=keep_s)).relative_to_stream())
+
+        self.panes = {spec.label: tumbling(t.PANE_TABLES[spec.label], spec.step_s,
+                                           spec.size_s + spec.step_s + LATENESS_S) for spec in WINDOWS}
+        week = WINDOWS[-1].size_s + 86400 + LATENESS_S
+        self.seen = tumbling(t.AGGREGATE_SEEN_TABLE, 86400, week)
+        self.recent = tumbling(t.LINKS_TABLE, 86400, week)
 
 
 def cleaning_tables(app: faust.App, settings: Settings) -> tuple[TableT, TableT]:
@@ -82,5 +93,5 @@ def cleaning_tables(app: faust.App, settings: Settings) -> tuple[TableT, TableT]
 settings = from_env()
 app = create_app(settings)
 topics = Topics(app, settings)
-actor_windows = aggregate_table(app, settings)
+aggregate_tables = AggregateTables(app, settings)
 clean_lines, clean_seen = cleaning_tables(app, settings)

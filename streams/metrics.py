@@ -45,3 +45,6 @@ def initialise_labels() -> None:
         STAGE_SECONDS.labels(stage)
         for outcome in OUTCOMES:
             MESSAGES.labels(stage, outcome)
+AGGREGATES_PUBLISHED = Counter(
+    "claimstream_actor_aggregates_published_total", "Actor records published, by window (1h, 24h, 7d).", ["type"]
+)

@@ -128,12 +128,15 @@ class ClaimLink(Record):
 class ActorAggregate(Record):
     schema = "actor-aggregate.schema.json"
     actor_id: str
+    window: str
     window_start: str
     window_end: str
     claims: int
     articles: int
+    sources: int
     by_type: dict[str, int]
     by_certainty: dict[str, int]
+    quantities: dict[str, Any]
     updated_at: str
 
 

@@ -35,9 +35,8 @@ class Settings:
     session_timeout_s: float = 0
     heartbeat_interval_s: float = 0
     processing_guarantee: str = "at_least_once"
-    # Aggregates: tumbling window size and how long old windows are kept.
-    window_s: int = 3600
-    window_expires_s: int = 7 * 24 * 3600
+    # Aggregates: how often changed actors' records are published (a burst becomes one record per window).
+    aggregate_publish_s: float = 1.0
     # Cleaning: a line in K articles of one outlet within the window is furniture; copies within N days
     # (estimated Jaccard of word 5-shingles >= threshold) are flagged duplicate_of the first.
     learn_min_articles: int = 3
@@ -93,7 +92,7 @@ def host_of(server: str) -> str:
     return server.rsplit(":", 1)[0] if server.count(":") == 1 else server
 
 
-POSITIVE = ("partitions", "max_article_bytes", "window_s", "window_expires_s", "batch_size", "embedded_port",
+POSITIVE = ("partitions", "max_article_bytes", "aggregate_publish_s", "batch_size", "embedded_port",
             "learn_min_articles", "learn_window_s", "dedupe_window_s")
 
 

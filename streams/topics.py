@@ -23,10 +23,12 @@ INTERNAL = (ACTOR_CLAIMS, PREPARED)
 SINGLE_PARTITION = (PREPARED,)
 
 # Faust table names; their changelog topics are "<app_id>-<table>-changelog".
-AGGREGATE_TABLE = "actor-windows"
+PANE_TABLES = {"1h": "actor-panes-5m", "24h": "actor-panes-1h", "7d": "actor-panes-1d"}  # by window label
+AGGREGATE_SEEN_TABLE = "actor-claims-seen"  # "<actor>|<claim id>" -> offset that counted it
+LINKS_TABLE = "actor-recent-claims"  # "<actor>|<type>" -> recent claims, for corroboration links
 LINES_TABLE = "clean-lines"  # "<outlet>|<line hash>" -> recent articles that carried the line
 SEEN_TABLE = "clean-seen"  # article id -> duplicate_of, learned lines removed, MinHash signature
-TABLES = (AGGREGATE_TABLE, LINES_TABLE, SEEN_TABLE)
+TABLES = (*PANE_TABLES.values(), AGGREGATE_SEEN_TABLE, LINKS_TABLE, LINES_TABLE, SEEN_TABLE)
 SINGLE_PARTITION_TABLES = (LINES_TABLE, SEEN_TABLE)
 
 

@@ -1,15 +1,48 @@
-"""Per-actor windowed counts as pure functions: which actors a claim counts for, how a window's state
-takes a claim (idempotently, by claim id), and the record published for a window."""
+"""Rolling per-actor aggregates as pure functions.
+
+A window is the sum of its panes: tumbling buckets of 5 min, 1 h and 1 d hold what happened in them, and the
+1 h (step 5 min), 24 h (step 1 h) and 7 d (step 1 d) hopping windows are summed from 12, 24 and 7 panes when they
+are read or published — 3 table writes per actor per claim instead of the 43 a hopping table would make.
+
+A pane takes an event once: it remembers the offset of the last event it applied (a redelivery after a crash is
+skipped) and the `seen` state remembers each (actor, claim) (the same claim produced again is skipped).
+"""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from streams.records import ActorAggregate, Claim
+from streams.records import ActorAggregate, Claim, ClaimLink
 
-WindowState = dict[str, dict[str, str]]  # claim_id -> {"type", "certainty", "article_id"}
+Pane = dict[str, Any]
+EMPTY_PANE: Pane = {}
+
+
+@dataclass(frozen=True)
+class WindowSpec:
+    label: str
+    size_s: int
+    step_s: int  # = the pane size
+
+    @property
+    def panes(self) -> int:
+        return self.size_s // self.step_s
+
+
+WINDOWS = (WindowSpec("1h", 3600, 300), WindowSpec("24h", 86400, 3600), WindowSpec("7d", 7 * 86400, 86400))
+WINDOW_BY_LABEL = {w.label: w for w in WINDOWS}
+LINK_TOLERANCE = 0.05  # two figures within 5 % of each other agree
+
+
+def source_key(claim: Mapping[str, Any]) -> str:
+    """Who vouches for a claim: its source, else the outlet that asserted it, else the article."""
+    source = claim.get("source") or {}
+    provenance = claim.get("provenance") or {}
+    return str(source.get("id") or source.get("name") or provenance.get("outlet") or claim.get("article_id"))
 
 
 def actor_keys(claim: Claim) -> list[str]:
@@ -36,38 +69,164 @@ def event_time(claim: Claim, fallback: float) -> float:
     return fallback
 
 
-def actor_claim(actor_id: str, claim: Claim) -> dict[str, Any]:
-    """The small event the aggregator needs (sent keyed by actor id)."""
-    return {"actor_id": actor_id, "claim_id": claim.claim_id, "type": claim.type,
-            "certainty": claim.certainty, "article_id": claim.article_id}
+def actor_claim(actor_id: str, claim: Claim, at: float) -> dict[str, Any]:
+    """The small event the aggregator needs (sent keyed by actor id, stamped with event time `at`)."""
+    data = claim.to_representation()
+    quantity = claim.quantity or None
+    return {"actor_id": actor_id, "claim_id": claim.claim_id, "type": claim.type, "certainty": claim.certainty,
+            "article_id": claim.article_id, "source": source_key(data),
+            "source_name": (claim.source or {}).get("name"), "at": at, "duplicate_of": claim.duplicate_of,
+            "quantity": {"unit": quantity["unit"], "value": quantity["value"]} if quantity else None}
 
 
-def add_claim(state: WindowState, event: dict[str, Any]) -> tuple[WindowState, bool]:
-    """The window's state with the claim in it, and whether it changed (False for a redelivery)."""
-    if event["claim_id"] in state:
-        return state, False
-    new = dict(state)
-    new[event["claim_id"]] = {"type": event["type"], "certainty": event["certainty"],
-                              "article_id": event["article_id"]}
-    return new, True
+def pane_start(at: float, step_s: int) -> float:
+    return at - (at % step_s)
 
 
-def window_bounds(timestamp: float, size_s: int) -> tuple[float, float]:
-    start = timestamp - (timestamp % size_s)
-    return start, start + size_s
+def apply_to_pane(pane: Pane, event: Mapping[str, Any], offset: int) -> Pane | None:
+    """The pane with the event in it, or None when the pane has it already (offset at or below its last)."""
+    if pane and int(pane.get("o", -1)) >= offset:
+        return None
+    new: Pane = {
+        "o": offset,
+        "claims": int(pane.get("claims", 0)) + 1,
+        "articles": sorted(set(pane.get("articles", [])) | {event["article_id"]}),
+        "sources": sorted(set(pane.get("sources", [])) | {event["source"]}),
+        "by_type": dict(Counter(pane.get("by_type", {})) + Counter({event["type"]: 1})),
+        "by_certainty": dict(Counter(pane.get("by_certainty", {})) + Counter({event["certainty"]: 1})),
+        "quantities": _with_quantity(pane.get("quantities", {}), event),
+    }
+    return new
 
 
-def summarize(actor_id: str, state: WindowState, window: tuple[float, float], now: datetime) -> ActorAggregate:
-    entries = list(state.values())
+def _with_quantity(quantities: Mapping[str, Any], event: Mapping[str, Any]) -> dict[str, Any]:
+    out = {k: dict(v) for k, v in quantities.items()}
+    q = event.get("quantity")
+    if not q:
+        return out
+    key = f"{event['type']}|{q['unit']}"
+    point = {"value": q["value"], "source": event.get("source_name") or event["source"], "at": event["at"]}
+    current = out.get(key)
+    out[key] = _extremes([point] if current is None else [current["min"], current["max"], current["latest"], point])
+    return out
+
+
+def _extremes(points: list[dict[str, Any]]) -> dict[str, Any]:
+    """min, max and latest with one total order, so panes merge to the same answer in any order."""
+    return {
+        "min": min(points, key=lambda p: (p["value"], p["at"], str(p["source"]))),
+        "max": max(points, key=lambda p: (p["value"], -p["at"], str(p["source"]))),
+        "latest": max(points, key=lambda p: (p["at"], str(p["source"]), p["value"])),
+    }
+
+
+def merge(panes: Iterable[Pane]) -> Pane:
+    """A window from its panes."""
+    total: Pane = {"claims": 0, "articles": set(), "sources": set(), "by_type": Counter(),
+                   "by_certainty": Counter(), "quantities": {}}
+    for pane in panes:
+        if not pane:
+            continue
+        total["claims"] += int(pane.get("claims", 0))
+        total["articles"] |= set(pane.get("articles", []))
+        total["sources"] |= set(pane.get("sources", []))
+        total["by_type"].update(pane.get("by_type", {}))
+        total["by_certainty"].update(pane.get("by_certainty", {}))
+        for key, q in pane.get("quantities", {}).items():
+            current = total["quantities"].get(key)
+            points = [q["min"], q["max"], q["latest"]] + ([] if current is None else
+                                                          [current["min"], current["max"], current["latest"]])
+            total["quantities"][key] = _extremes(points)
+    return total
+
+
+def window_panes(spec: WindowSpec, end: float) -> list[float]:
+    """Starts of the panes of the window that ends with the pane holding `end`."""
+    last = pane_start(end, spec.step_s)
+    return [last - i * spec.step_s for i in range(spec.panes)][::-1]
+
+
+def record(actor_id: str, spec: WindowSpec, end: float, window: Pane, now: datetime) -> ActorAggregate:
+    first = window_panes(spec, end)[0]
+    quantities = {key: {part: {"value": p["value"], "source": p["source"]} for part, p in q.items()}
+                  for key, q in sorted(window["quantities"].items())}
     return ActorAggregate(
-        actor_id=actor_id,
-        window_start=_iso(window[0]), window_end=_iso(window[1]),
-        claims=len(entries),
-        articles=len({e["article_id"] for e in entries}),
-        by_type=dict(Counter(e["type"] for e in entries)),
-        by_certainty=dict(Counter(e["certainty"] for e in entries)),
-        updated_at=now.isoformat(),
+        actor_id=actor_id, window=spec.label,
+        window_start=_iso(first), window_end=_iso(pane_start(end, spec.step_s) + spec.step_s),
+        claims=int(window["claims"]), articles=len(window["articles"]), sources=len(window["sources"]),
+        by_type=dict(sorted(window["by_type"].items())), by_certainty=dict(sorted(window["by_certainty"].items())),
+        quantities=quantities, updated_at=now.isoformat(),
     )
+
+
+def recompute(claims: Iterable[Mapping[str, Any]], spec: WindowSpec, end_by_actor: Mapping[str, float] | None = None
+              ) -> dict[str, Pane]:
+    """The same windows straight from claim events (each claim id once, copies excluded): what the tables must
+    hold. Windows end at each actor's latest claim, or at `end_by_actor`."""
+    events: dict[tuple[str, str], dict[str, Any]] = {}
+    for data in claims:
+        claim = Claim.from_data(dict(data))
+        for actor in actor_keys(claim):
+            at = event_time(claim, 0.0)
+            events.setdefault((actor, claim.claim_id), actor_claim(actor, claim, at))
+    latest: dict[str, float] = {}
+    for (actor, _), e in events.items():
+        latest[actor] = max(latest.get(actor, e["at"]), e["at"])
+    ends = dict(end_by_actor or latest)
+    out: dict[str, Pane] = {}
+    for actor, end in ends.items():
+        starts = set(window_panes(spec, end))
+        panes: list[Pane] = []
+        for (a, _), e in events.items():
+            pane = apply_to_pane({}, e, 0) if a == actor and pane_start(e["at"], spec.step_s) in starts else None
+            if pane is not None:
+                panes.append(pane)
+        out[actor] = merge(panes)
+    return out
+
+
+def remember(entries: list[dict[str, Any]], event: Mapping[str, Any], keep: int) -> list[dict[str, Any]] | None:
+    """Recent claims of an actor and type, for links: the event added (None when already there)."""
+    if any(e["claim_id"] == event["claim_id"] for e in entries):
+        return None
+    entry = {"claim_id": event["claim_id"], "article_id": event["article_id"], "source": event["source"],
+             "quantity": event.get("quantity"), "at": event["at"]}
+    return (entries + [entry])[-keep:] if keep > 0 else []
+
+
+def links_for(actor_id: str, claim_type: str, event: Mapping[str, Any], recent: Iterable[Mapping[str, Any]],
+              tolerance: float = LINK_TOLERANCE) -> list[ClaimLink]:
+    """Corroborates / conflicts links between a new claim and recent claims of the same actor and type from
+    other articles and other sources (copies never reach here: they count for no actor)."""
+    links = []
+    for other in recent:
+        if other["claim_id"] == event["claim_id"] or other["article_id"] == event["article_id"]:
+            continue
+        if other["source"] == event["source"]:
+            continue
+        relation = _relation(event.get("quantity"), other.get("quantity"), tolerance)
+        if relation is None:
+            continue
+        pair = sorted([other, dict(event)], key=lambda e: e["claim_id"])
+        links.append(ClaimLink(
+            link_id=f"{actor_id}:{pair[0]['claim_id']}:{pair[1]['claim_id']}", relation=relation,
+            actor_id=actor_id, type=claim_type, claim_ids=[p["claim_id"] for p in pair],
+            article_ids=[p["article_id"] for p in pair], sources=[p["source"] for p in pair],
+            values=[(p.get("quantity") or {}).get("value") for p in pair],
+        ))
+    return links
+
+
+def _relation(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None, tolerance: float) -> str | None:
+    """corroborates when the figures agree (or neither has one), conflicts when they differ, None when they
+    count different things."""
+    if not a or not b:
+        return "corroborates" if not a and not b else None
+    if a["unit"] != b["unit"]:
+        return None
+    va, vb = float(a["value"]), float(b["value"])
+    scale = max(abs(va), abs(vb), 1e-9)
+    return "corroborates" if abs(va - vb) / scale <= tolerance else "conflicts"
 
 
 def _iso(ts: float) -> str:

@@ -14,7 +14,7 @@ from streams.deadletter import Origin, dead_letter_headers, describe
 from streams.nlp.pipeline import default_registry, pipeline_for
 from streams.records import RECORD_FOR_TOPIC, ClaimLink, Record
 from streams.sources import read
-from streams.stages.aggregates import actor_claim, add_claim, summarize
+from streams.stages.aggregates import WINDOWS, actor_claim, apply_to_pane, links_for, merge, record
 from streams.stages.claims import claims
 from streams.stages.clean import clean
 from streams.stages.enrich import enrich
@@ -45,13 +45,14 @@ def produced() -> dict[type[Record], list[Record]]:
     out[records.EnrichedArticle] = list(enriched)
     all_claims = [c for e in enriched for c in claims(e)]
     out[records.Claim] = list(all_claims)
-    state: dict[str, dict[str, str]] = {}
-    for c in all_claims[:5]:
-        state, _ = add_claim(state, actor_claim("PRK", c))
-    out[records.ActorAggregate] = [summarize("PRK", state, (0.0, 3600.0), datetime.now(UTC))]
-    out[records.ClaimLink] = [ClaimLink(link_id="l1", relation="conflicts", actor_id="PRK", type="deployment",
-                                        claim_ids=["a", "b"], article_ids=["x", "y"], sources=["KOR", None],
-                                        values=[11000.0, 12000.0])]
+    panes = [apply_to_pane({}, actor_claim("PRK", c, 1_790_000_000.0), n) for n, c in enumerate(all_claims[:8])]
+    window = merge(p for p in panes if p is not None)
+    out[records.ActorAggregate] = [record("PRK", spec, 1_790_000_000.0, window, datetime.now(UTC)) for spec in WINDOWS]
+    events = [actor_claim("PRK", c, 1_790_000_000.0) for c in all_claims if c.quantity]
+    out[records.ClaimLink] = [link for i, e in enumerate(events) for link in links_for("PRK", e["type"], e, events[:i])]
+    out[records.ClaimLink].append(ClaimLink(link_id="l1", relation="conflicts", actor_id="PRK", type="deployment",
+                                            claim_ids=["a", "b"], article_ids=["x", "y"], sources=["KOR", None],
+                                            values=[11000.0, None]))
     headers = dead_letter_headers(Rejected("invalid_json", "bad"), "clean", Origin("articles.raw", 1, 7))
     out[records.DeadLetter] = [describe(b"\xff\x00", headers), describe(b"{}", headers)]
     return out
@@ -63,8 +64,8 @@ def test_every_record_validates_against_its_topic_schema(topic: str, produced: d
     cls = RECORD_FOR_TOPIC[topic]
     made = produced[cls]
     assert made, f"no {cls.__name__} was produced"
-    for record in made:
-        wire = orjson.loads(codecs.encode(record))
+    for made_record in made:
+        wire = orjson.loads(codecs.encode(made_record))
         assert codecs.schema_errors(cls.schema, wire) == [], wire
 
 
