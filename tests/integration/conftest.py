@@ -39,6 +39,7 @@ class Worker:
         self.workdir = workdir
         self.log_path = workdir / f"worker-{prefix}.log"
         self.proc: subprocess.Popen[bytes] | None = None
+        self.log_start = 0
 
     @property
     def env(self) -> dict[str, str]:
@@ -47,6 +48,7 @@ class Worker:
                 "CLAIMSTREAM_APP_ID": f"claimstream-{self.prefix.strip('.')}"}
 
     def start(self) -> Worker:
+        self.log_start = self.log_path.stat().st_size if self.log_path.exists() else 0  # this run's log only
         log = open(self.log_path, "ab")  # noqa: SIM115 - the process owns it
         self.proc = subprocess.Popen([sys.executable, "-m", "streams", "worker"], env=self.env,
                                      stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir)
@@ -58,7 +60,7 @@ class Worker:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             assert self.proc is not None and self.proc.poll() is None, self.log()
-            if "Worker ready" in self.log():
+            if b"Worker ready" in self.log_path.read_bytes()[self.log_start:]:
                 return
             time.sleep(0.3)
         raise AssertionError(f"worker not ready in {timeout_s}s:\n{self.log()[-4000:]}")
