@@ -102,7 +102,8 @@ def test_aggregates_equal_recomputation_after_a_run_and_after_the_same_articles_
 
 
 @pytest.mark.xfail(reason="open in issue 5: after kill -9 mid-stream, some claims of a busy actor can go uncounted "
-                          "(one run: RUS 17 of 22) while the claims topic has them; cause not found yet",
+                          "(runs: RUS 17 of 22, 20 of 22) although every actor-claim event is on its topic and "
+                          "claim ids are stable; cause not found yet",
                    strict=False)
 def test_aggregates_equal_recomputation_after_kill_9_mid_stream(worker: Worker) -> None:
     raw = worker.topic("articles.raw")
@@ -152,3 +153,21 @@ def test_independent_sources_corroborate_or_conflict_and_copies_never_link(worke
     assert {x["relation"] for x in about(links, "hur", "pentagon")} == {"conflicts"}
     assert sorted(about(links, "jcs", "hur")[0]["values"]) == [11000, 12000]
     assert not [x for x in links if "pentagon-copy" in x["article_ids"]]
+
+
+@pytest.mark.xfail(reason="open in issue 5: after a graceful restart mid-stream one pane can miss one claim (one run: "
+                          "RUS 7d 21 of 22 while its 24h window had all 22): a table write lost on shutdown after "
+                          "its input offset was committed", strict=False)
+def test_aggregates_equal_recomputation_after_a_graceful_restart_mid_stream(worker: Worker) -> None:
+    raw = worker.topic("articles.raw")
+    first = articles("g", [0.5, 2, 5, 30])
+    produce(worker.broker, raw, first)
+    claims_from(worker, {f"g-{n}" for n in range(len(first))})
+    more = articles("h", [1, 3, 6, 12])
+    produce(worker.broker, raw, more)
+    time.sleep(2)
+    assert worker.stop() == 0  # SIGTERM: Faust commits what it processed and stops
+    worker.start().wait_ready()
+    claims_from(worker, {f"h-{n}" for n in range(len(more))}, timeout_s=120)
+    problems = settle(worker, 120)
+    assert problems == [], "\n".join(problems)
