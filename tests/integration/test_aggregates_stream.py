@@ -65,6 +65,14 @@ def settle(worker: Worker, timeout_s: float = 90) -> list[str]:
     while time.monotonic() < deadline and problems:
         time.sleep(3)
         problems = mismatches(worker)
+    for problem in list(problems):  # what the tables answer now, to tell a stale record from a wrong table
+        actor, label = problem.replace(":", "").split(" ")[:2]
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{worker.web_port}/actors/{actor}?window={label}",
+                                        timeout=10) as r:
+                problems.append(f"  tables now: {actor} {label} claims={orjson.loads(r.read())['claims']}")
+        except (urllib.error.URLError, ValueError, KeyError) as exc:
+            problems.append(f"  tables now: {actor} {label} unreadable ({exc})")
     return problems
 
 
