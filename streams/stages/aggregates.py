@@ -19,7 +19,6 @@ from typing import Any
 from streams.records import ActorAggregate, Claim, ClaimLink
 
 Pane = dict[str, Any]
-EMPTY_PANE: Pane = {}
 
 
 @dataclass(frozen=True)
