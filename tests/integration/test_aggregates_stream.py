@@ -65,7 +65,10 @@ def settle(worker: Worker, timeout_s: float = 90) -> list[str]:
     while time.monotonic() < deadline and problems:
         time.sleep(3)
         problems = mismatches(worker)
-    for problem in list(problems):  # what the tables answer now, to tell a stale record from a wrong table
+    if problems:  # the worker's complaints, if any
+        problems += [f"  log: {line[:300]}" for line in worker.log().splitlines()
+                     if "Crash" in line or "Error" in line or "dead letter" in line][:20]
+    for problem in [p for p in problems if not p.startswith(" ")]:  # what the tables answer now
         actor, label = problem.replace(":", "").split(" ")[:2]
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{worker.web_port}/actors/{actor}?window={label}",
