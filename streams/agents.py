@@ -254,28 +254,28 @@ async def aggregate_agent(stream: faust.StreamT) -> None:
 
 
 def count_claim(data: dict[str, Any], offset: int) -> list[ClaimLink]:
-    """Apply one actor-claim event (inside stream iteration: the tables write to its partition)."""
-    actor, claim_id = str(data["actor_id"]), str(data["claim_id"])
+    """Read the tables, let aggregates.count decide, write back (inside stream iteration: the tables write
+    to the event's partition)."""
+    actor = str(data["actor_id"])
     tables = aggregate_tables
-    seen_key = f"{actor}|{claim_id}"
-    seen = tables.seen[seen_key].current()
-    if seen and int(seen.get("o", -1)) != offset:
-        return []  # the same claim again (article re-sent, claims replayed): counted already
-    for table in tables.panes.values():
-        pane = aggregates.apply_to_pane(table[actor].current(), data, offset)
-        if pane is not None:  # None: this pane has the event already (a redelivery after a crash)
-            table[actor] = pane
-    if not seen:
-        tables.seen[seen_key] = {"o": offset}
-    dirty_actors.add(actor)
-    recent_key = f"{actor}|{data['type']}"
+    seen_key, recent_key = f"{actor}|{data['claim_id']}", f"{actor}|{data['type']}"
     days = aggregates.window_panes(aggregates.WINDOW_BY_LABEL["7d"], float(data["at"]))
-    recent = [e for day in days for e in (at_time(tables.recent, recent_key, day) or [])]
-    kept = aggregates.remember(list(tables.recent[recent_key].current() or []), data, RECENT_CLAIMS_KEPT)
-    if kept is None:
-        return []
-    tables.recent[recent_key] = kept
-    return aggregates.links_for(actor, str(data["type"]), data, recent)
+    counted = aggregates.count(
+        data, offset, seen=tables.seen[seen_key].current(),
+        panes={label: table[actor].current() for label, table in tables.panes.items()},
+        recent_here=list(tables.recent[recent_key].current() or []),
+        recent_week=[e for day in days for e in (at_time(tables.recent, recent_key, day) or [])],
+        keep=RECENT_CLAIMS_KEPT,
+    )
+    for label, pane in counted.panes.items():
+        tables.panes[label][actor] = pane
+    if counted.seen is not None:
+        tables.seen[seen_key] = counted.seen
+    if counted.recent is not None:
+        tables.recent[recent_key] = counted.recent
+    if counted.changed:
+        dirty_actors.add(actor)
+    return counted.links
 
 
 def at_time(wrapper: Any, key: str, timestamp: float) -> Any:

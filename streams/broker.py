@@ -14,7 +14,6 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
@@ -145,12 +144,6 @@ class EmbeddedBroker:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.stop()
-
-
-@contextlib.contextmanager
-def running_broker(host: str = "127.0.0.1", port: int | None = None) -> Iterator[EmbeddedBroker]:
-    with EmbeddedBroker(host, port) as broker:
-        yield broker
 
 
 def create_topics(bootstrap: list[str] | str, topics: dict[str, int], **client_config: object) -> list[str]:

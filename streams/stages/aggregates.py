@@ -216,6 +216,31 @@ def links_for(actor_id: str, claim_type: str, event: Mapping[str, Any], recent: 
     return links
 
 
+@dataclass(frozen=True)
+class Counted:
+    """What one actor-claim event changes: the panes to write, the `seen` and `recent` entries to write (None:
+    unchanged), the links it makes, and whether the actor's records need publishing."""
+
+    panes: dict[str, Pane]
+    seen: dict[str, int] | None
+    recent: list[dict[str, Any]] | None
+    links: list[ClaimLink]
+    changed: bool
+
+
+def count(event: Mapping[str, Any], offset: int, seen: Mapping[str, Any] | None, panes: Mapping[str, Pane],
+          recent_here: list[dict[str, Any]], recent_week: list[dict[str, Any]], keep: int) -> Counted:
+    """Apply one actor-claim event at `offset`. `seen` is the (actor, claim) entry, `panes` the event's pane per
+    window label, `recent_here` the recent claims of the event's day and `recent_week` those of the last 7 days."""
+    if seen and int(seen.get("o", -1)) != offset:
+        return Counted({}, None, None, [], False)  # the same claim again (article re-sent, claims replayed)
+    updated = {label: new for label, pane in panes.items()
+               if (new := apply_to_pane(pane, event, offset)) is not None}  # None: a redelivery after a crash
+    kept = remember(recent_here, event, keep)
+    links = links_for(str(event["actor_id"]), str(event["type"]), event, recent_week) if kept is not None else []
+    return Counted(updated, None if seen else {"o": offset}, kept, links, True)
+
+
 def _relation(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None, tolerance: float) -> str | None:
     """corroborates when the figures agree (or neither has one), conflicts when they differ, None when they
     count different things."""

@@ -8,7 +8,6 @@ recent articles — and runs where that state lives.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -87,12 +86,6 @@ def reads_as_prose(text: str) -> bool:
 def opens_a_list(line: str) -> bool:
     """'Articoli correlati', 'Most read': furniture that is followed by a list of headlines."""
     return _furniture_key(line) in _boilerplate()[2]
-
-
-def paragraphs(text: str) -> list[str]:
-    """Blank lines separate paragraphs; consecutive lines of one paragraph are joined."""
-    blocks = re.split(r"\n\s*\n", text.replace("\r\n", "\n").replace("\r", "\n"))
-    return [" ".join(normalise_line(x) for x in block.split("\n") if x.strip()) for block in blocks]
 
 
 def strip_boilerplate(text: str) -> tuple[list[str], int]:
