@@ -18,7 +18,7 @@ from datasketch import MinHashLSH
 from faust.types import EventT
 
 from streams import codecs, metrics
-from streams.app import aggregate_tables, app, clean_lines, clean_seen, settings, topics
+from streams.app import aggregate_tables, app, clean_lines, clean_seen, confirm_writes, settings, topics
 from streams.deadletter import Origin, dead_letter_headers
 from streams.nlp.pipeline import default_registry, pipeline_for
 from streams.records import (
@@ -158,6 +158,7 @@ async def finish_agent(stream: faust.StreamT) -> None:
             await topics.clean.send(key=cleaned.id.encode(), value=codecs.encode(cleaned))
             metrics.STAGE_SECONDS.labels("clean").observe(time.perf_counter() - started)
             count_cleaned(cleaned)
+        await confirm_writes()  # before the batch is acked
 
 
 def count_cleaned(article: CleanArticle) -> None:
@@ -183,6 +184,7 @@ async def forget_old_cleaning_state() -> None:
         del clean_seen[key]
         if dedupe_index.index is not None:
             dedupe.index_remove(dedupe_index.index, key)
+    await confirm_writes()
 
 
 @app.agent(topics.clean)
@@ -249,6 +251,7 @@ async def aggregate_agent(stream: faust.StreamT) -> None:
             continue
         for link in links:
             await topics.claim_links.send(key=link.actor_id.encode(), value=codecs.encode(link))
+        await confirm_writes()  # before the event is acked
         metrics.MESSAGES.labels("aggregates", "ok").inc()
         metrics.STAGE_SECONDS.labels("aggregates").observe(time.perf_counter() - started)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
+from typing import Any
 
 import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
@@ -10,7 +12,33 @@ from faust.types import TableT
 
 from streams import topics as t
 from streams.settings import Settings, from_env
-from streams.stages.aggregates import WINDOWS
+from streams.stages.aggregates import DAY_S, SEEN_KEEP_S, WINDOWS, pane_keep_s
+
+
+class ConfirmedTable(faust.Table):
+    """A faust.Table whose changelog writes can be awaited (`confirm_writes`).
+
+    Faust queues a table write in its producer buffer, and before committing offsets it drains that buffer with
+    a 0.1 s wait and without counting the message being handed over: a write still in flight can be lost in a
+    crash after the offset of the event that made it was committed (seen: 17 of 22 claims of an actor counted
+    after a kill -9). Agents await `confirm_writes()` before they take the next event, which is when Faust acks
+    the current one, so a committed offset always has its table writes on the changelog."""
+
+    def send_changelog(self, *args: Any, **kwargs: Any) -> Any:
+        written = super().send_changelog(*args, **kwargs)
+        unconfirmed.append(written)
+        return written
+
+
+unconfirmed: list[asyncio.Future[Any]] = []  # changelog writes not yet acknowledged by the broker
+
+
+async def confirm_writes() -> None:
+    """Wait until every table write made so far is on its changelog topic (raises if one failed)."""
+    while unconfirmed:
+        writes = list(unconfirmed)
+        unconfirmed.clear()
+        await asyncio.gather(*writes)
 
 
 def create_app(settings: Settings) -> faust.App:
@@ -35,6 +63,7 @@ def create_app(settings: Settings) -> faust.App:
         table_cleanup_interval=60.0,
         table_standby_replicas=0,  # a worker's tables hold only its own partitions (cleanup timers rely on it)
         producer_acks=-1,
+        Table=ConfirmedTable,
     )
     setup_prometheus_sensors(app, name_prefix="faust")
     return app
@@ -62,9 +91,6 @@ class Topics:
                                   value_serializer="raw", partitions=1)
 
 
-LATENESS_S = 3600  # how late (event time) a claim may arrive and still count in a window
-
-
 class AggregateTables:
     """Per actor: one tumbling pane table per window step (5 min, 1 h, 1 d), the (actor, claim) pairs already
     counted, and recent claims per (actor, type) for links. All on event time; windows expire."""
@@ -74,11 +100,10 @@ class AggregateTables:
             return (app.Table(settings.topic(name), default=dict, partitions=settings.partitions)
                     .tumbling(timedelta(seconds=size_s), expires=timedelta(seconds=keep_s)).relative_to_stream())
 
-        self.panes = {spec.label: tumbling(t.PANE_TABLES[spec.label], spec.step_s,
-                                           spec.size_s + spec.step_s + LATENESS_S) for spec in WINDOWS}
-        week = WINDOWS[-1].size_s + 86400 + LATENESS_S
-        self.seen = tumbling(t.AGGREGATE_SEEN_TABLE, 86400, week)
-        self.recent = tumbling(t.LINKS_TABLE, 86400, week)
+        self.panes = {spec.label: tumbling(t.PANE_TABLES[spec.label], spec.step_s, pane_keep_s(spec))
+                      for spec in WINDOWS}
+        self.seen = tumbling(t.AGGREGATE_SEEN_TABLE, DAY_S, SEEN_KEEP_S)
+        self.recent = tumbling(t.LINKS_TABLE, DAY_S, SEEN_KEEP_S)
 
 
 def cleaning_tables(app: faust.App, settings: Settings) -> tuple[TableT, TableT]:

@@ -146,8 +146,10 @@ class EmbeddedBroker:
         self.stop()
 
 
-def create_topics(bootstrap: list[str] | str, topics: dict[str, int], **client_config: object) -> list[str]:
-    """Create the topics (name -> partitions) that do not exist yet; return the ones created."""
+def create_topics(bootstrap: list[str] | str, topics: dict[str, int], configs: dict[str, dict[str, str]] | None = None,
+                  **client_config: object) -> list[str]:
+    """Create the topics (name -> partitions, with `configs` by name) that do not exist yet; return the ones
+    created."""
     from kafka import KafkaAdminClient
     from kafka.admin import NewTopic
     from kafka.errors import TopicAlreadyExistsError
@@ -158,7 +160,8 @@ def create_topics(bootstrap: list[str] | str, topics: dict[str, int], **client_c
         missing = [n for n in topics if n not in existing]
         if missing:
             with contextlib.suppress(TopicAlreadyExistsError):  # a concurrent worker won the race: fine
-                admin.create_topics([NewTopic(n, topics[n], 1) for n in missing])
+                admin.create_topics([NewTopic(n, topics[n], 1, topic_configs=(configs or {}).get(n, {}))
+                                     for n in missing])
         return missing
     finally:
         admin.close()

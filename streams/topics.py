@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from streams.settings import Settings
+from streams.stages.aggregates import SEEN_KEEP_S, WINDOW_BY_LABEL, pane_keep_s
 
 RAW = "articles.raw"
 CLEAN = "articles.clean"
@@ -43,3 +44,18 @@ def all_topics(settings: Settings) -> dict[str, int]:
     for table in TABLES:
         topics[changelog_topic(settings, table)] = 1 if table in SINGLE_PARTITION_TABLES else settings.partitions
     return topics
+
+
+def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
+    """Topic configs that bound what a worker replays on start (real Kafka; the embedded broker ignores them).
+
+    Changelogs are compacted, so a table replays about one record per live key; the windowed ones also delete
+    records older than their windows' expiry, so expired panes go too."""
+    configs = {changelog_topic(settings, table): {"cleanup.policy": "compact"}
+               for table in (LINES_TABLE, SEEN_TABLE)}
+    keep_s = {**{table: pane_keep_s(WINDOW_BY_LABEL[label]) for label, table in PANE_TABLES.items()},
+              AGGREGATE_SEEN_TABLE: SEEN_KEEP_S, LINKS_TABLE: SEEN_KEEP_S}
+    for table, seconds in keep_s.items():
+        configs[changelog_topic(settings, table)] = {"cleanup.policy": "compact,delete",
+                                                     "retention.ms": str(seconds * 1000)}
+    return configs

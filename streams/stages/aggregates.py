@@ -34,6 +34,16 @@ class WindowSpec:
 
 WINDOWS = (WindowSpec("1h", 3600, 300), WindowSpec("24h", 86400, 3600), WindowSpec("7d", 7 * 86400, 86400))
 WINDOW_BY_LABEL = {w.label: w for w in WINDOWS}
+LATENESS_S = 3600  # how late (event time) a claim may arrive and still count in a window
+DAY_S = 86400
+
+
+def pane_keep_s(spec: WindowSpec) -> int:
+    """How long a pane is kept: the window it belongs to, one more step, and the lateness allowed."""
+    return spec.size_s + spec.step_s + LATENESS_S
+
+
+SEEN_KEEP_S = pane_keep_s(WINDOWS[-1])  # counted (actor, claim) pairs and recent claims: as long as day panes
 LINK_TOLERANCE = 0.05  # two figures within 5 % of each other agree
 
 
