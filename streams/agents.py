@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import faust
-import orjson
 from datasketch import MinHashLSH
 from faust.types import EventT
 
@@ -23,6 +22,7 @@ from streams.deadletter import Origin, dead_letter_headers
 from streams.nlp.pipeline import default_registry, pipeline_for
 from streams.records import (
     ActorAggregate,
+    ActorClaim,
     Claim,
     ClaimLink,
     CleanArticle,
@@ -243,12 +243,11 @@ async def aggregate_agent(stream: faust.StreamT) -> None:
     """Count each (actor, claim) once into its panes, link it to recent claims of other sources."""
     async for event in stream.events():
         started = time.perf_counter()
-        try:
-            data = orjson.loads(event.value)
-            links = count_claim(data, event.message.offset)
-        except (ValueError, KeyError, TypeError) as exc:
-            await dead_letter(event, Rejected("schema_violation", f"{type(exc).__name__}: {exc}"), "aggregates")
+        decoded = codecs.decode(ActorClaim, event.value)
+        if isinstance(decoded, Rejected):
+            await dead_letter(event, decoded, "aggregates")
             continue
+        links = count_claim(decoded.to_representation(), event.message.offset)
         for link in links:
             await topics.claim_links.send(key=link.actor_id.encode(), value=codecs.encode(link))
         await confirm_writes()  # before the event is acked
@@ -256,7 +255,7 @@ async def aggregate_agent(stream: faust.StreamT) -> None:
         metrics.STAGE_SECONDS.labels("aggregates").observe(time.perf_counter() - started)
 
 
-def count_claim(data: dict[str, Any], offset: int) -> list[ClaimLink]:
+def count_claim(data: Mapping[str, Any], offset: int) -> list[ClaimLink]:
     """Read the tables, let aggregates.count decide, write back (inside stream iteration: the tables write
     to the event's partition)."""
     actor = str(data["actor_id"])

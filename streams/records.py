@@ -125,6 +125,22 @@ class ClaimLink(Record):
     values: list[float | None]
 
 
+class ActorClaim(Record):
+    """Internal: what the aggregator needs of a claim, once per actor (built by aggregates.actor_claim)."""
+
+    schema = "actor-claim.schema.json"
+    actor_id: str
+    claim_id: str
+    type: str
+    certainty: str
+    article_id: str
+    source: str
+    source_name: str | None
+    at: float
+    duplicate_of: str | None
+    quantity: dict[str, Any] | None
+
+
 class ActorAggregate(Record):
     schema = "actor-aggregate.schema.json"
     actor_id: str
@@ -162,4 +178,6 @@ RECORD_FOR_TOPIC: dict[str, type[Record]] = {
     "claim-links": ClaimLink,
     "actor-aggregates": ActorAggregate,
     "deadletter": DeadLetter,
+    "articles.prepared": CleanArticle,  # internal
+    "actor-claims": ActorClaim,  # internal
 }

@@ -114,6 +114,16 @@ def test_aggregates_equal_recomputation_after_a_run_and_after_the_same_articles_
             urllib.request.urlopen(f"http://127.0.0.1:{worker.web_port}{bad}", timeout=10)
         assert error.value.code == status
 
+    # A malformed actor-claim event is a dead letter of the aggregates stage, and counts for nobody.
+    bad_event = orjson.dumps({"actor_id": actor, "claim_id": "x"})
+    produce(worker.broker, worker.topic("actor-claims"), [bad_event], keys=[actor.encode()])
+    letters = consume(worker.broker, worker.topic("deadletter"), timeout_s=60, decode=lambda m: m,
+                      until=lambda rs: any(m.value == bad_event for m in rs))
+    letter = next(m for m in letters if m.value == bad_event)
+    headers = dict(letter.headers)
+    assert headers["x-dlq-stage"] == b"aggregates" and headers["x-dlq-reason"] == b"schema_violation"
+    assert settle(worker) == []
+
 
 def test_aggregates_equal_recomputation_after_kill_9_mid_stream(worker: Worker) -> None:
     raw = worker.topic("articles.raw")

@@ -48,6 +48,8 @@ def produced() -> dict[type[Record], list[Record]]:
     panes = [apply_to_pane({}, actor_claim("PRK", c, 1_790_000_000.0), n) for n, c in enumerate(all_claims[:8])]
     window = merge(p for p in panes if p is not None)
     out[records.ActorAggregate] = [record("PRK", spec, 1_790_000_000.0, window, datetime.now(UTC)) for spec in WINDOWS]
+    out[records.ActorClaim] = [records.ActorClaim.from_data(actor_claim(a["id"], c, 1_790_000_000.0))
+                               for c in all_claims for a in c.actors]
     events = [actor_claim("PRK", c, 1_790_000_000.0) for c in all_claims if c.quantity]
     out[records.ClaimLink] = [link for i, e in enumerate(events) for link in links_for("PRK", e["type"], e, events[:i])]
     out[records.ClaimLink].append(ClaimLink(link_id="l1", relation="conflicts", actor_id="PRK", type="deployment",
