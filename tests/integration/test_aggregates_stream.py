@@ -89,7 +89,7 @@ def claims_from(worker: Worker, ids: set[str], timeout_s: float = 90) -> list[di
 
 def test_aggregates_equal_recomputation_after_a_run_and_after_the_same_articles_again(worker: Worker) -> None:
     raw = worker.topic("articles.raw")
-    first = articles("a", [0.5, 2, 5, 30])
+    first = articles("a", [0.5, 2, 200, 5, 30])  # 200 h: older than every window, it counts nowhere
     produce(worker.broker, raw, first)
     claims_from(worker, {f"a-{n}" for n in range(len(first))})
     problems = settle(worker)
