@@ -4,7 +4,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint unit integration clean
+.PHONY: install system-deps run test lint unit integration clean
+
+# Tools the tests run for real: Prometheus and promtool (dashboard queries, alert rules), docker-compose v1 (it
+# validates docker-compose.yml without a Docker engine). Installed from Debian when missing.
+SYSTEM_TOOLS := prometheus promtool docker-compose
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +19,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+system-deps:
+	@for t in $(SYSTEM_TOOLS); do command -v $$t >/dev/null || missing=1; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing prometheus and docker-compose from Debian"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends prometheus docker-compose; \
+	fi
+
 run: $(STAMP)
 	$(BIN)/claimstream run --demo
 
@@ -21,13 +34,13 @@ lint: $(STAMP)
 	$(BIN)/ruff check streams tests scripts examples
 	$(BIN)/mypy
 
-unit: $(STAMP)
+unit: $(STAMP) system-deps
 	$(BIN)/pytest -q tests/unit tests/agents
 
-integration: $(STAMP)
+integration: $(STAMP) system-deps
 	$(BIN)/pytest -q tests/integration
 
-test: lint
+test: lint system-deps
 	$(BIN)/pytest -q -rs
 
 clean:

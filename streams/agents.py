@@ -57,8 +57,11 @@ async def dead_letter(event: EventT, rejected: Rejected, stage: str) -> None:
     log.warning("dead letter from %s: %s (%s[%d]@%d)", stage, rejected, msg.topic, msg.partition, msg.offset)
 
 
-async def batches(stream: faust.StreamT) -> AsyncIterator[Sequence[EventT]]:
+async def batches(stream: faust.StreamT, stage: str | None) -> AsyncIterator[Sequence[EventT]]:
+    """Batches of events; `stage` counts them as its input (None: the stage's input was counted already)."""
     async for batch in stream.take_events(settings.batch_size, within=settings.batch_within_s):  # type: ignore[attr-defined]
+        if stage:
+            metrics.MESSAGES_IN.labels(stage).inc(len(batch))
         yield batch
 
 
@@ -95,7 +98,7 @@ async def run_per_item(stage: str, items: list[tuple[EventT, R]], fn: Callable[[
 @app.agent(topics.raw)
 async def clean_agent(stream: faust.StreamT) -> None:
     """The stateless half of cleaning, on every partition: validate, HTML, furniture lists, language."""
-    async for batch in batches(stream):
+    async for batch in batches(stream, "clean"):
         decoded: list[tuple[EventT, Any]] = []
         for event in batch:
             raw = codecs.decode_raw_article(event.value, settings.max_article_bytes)
@@ -137,7 +140,7 @@ app.on_partitions_assigned.connect(dedupe_index.reset)
 async def finish_agent(stream: faust.StreamT) -> None:
     """The stateful half of cleaning (one partition): learned furniture per outlet, near-duplicates."""
     config = clean_config(settings)
-    async for batch in batches(stream):
+    async for batch in batches(stream, None):  # the second half of "clean": its input was counted in the first
         for event, article in await decode_batch(batch, CleanArticle, "clean"):
             started = time.perf_counter()
             try:
@@ -189,7 +192,7 @@ async def forget_old_cleaning_state() -> None:
 
 @app.agent(topics.clean)
 async def extract_agent(stream: faust.StreamT) -> None:
-    async for batch in batches(stream):
+    async for batch in batches(stream, "extract"):
         items = await decode_batch(batch, CleanArticle, "extract")
         started = time.perf_counter()
         try:
@@ -207,7 +210,7 @@ async def extract_agent(stream: faust.StreamT) -> None:
 @app.agent(topics.extracted)
 async def enrich_agent(stream: faust.StreamT) -> None:
     registry = default_registry()
-    async for batch in batches(stream):
+    async for batch in batches(stream, "enrich"):
         items = await decode_batch(batch, ExtractedArticle, "enrich")
         for _event, enriched in await run_per_item("enrich", items, lambda x: enrich(x, registry)):
             await topics.enriched.send(key=enriched.article.id.encode(), value=codecs.encode(enriched))
@@ -216,17 +219,29 @@ async def enrich_agent(stream: faust.StreamT) -> None:
 
 @app.agent(topics.enriched)
 async def claims_agent(stream: faust.StreamT) -> None:
-    async for batch in batches(stream):
+    async for batch in batches(stream, "claims"):
         items = await decode_batch(batch, EnrichedArticle, "claims")
-        for _event, found in await run_per_item("claims", items, make_claims):
+        article_of = {id(event): enriched.article for event, enriched in items}
+        for event, found in await run_per_item("claims", items, make_claims):
             for claim in found:
                 await publish_claim(claim)
+            if found:
+                observe_latency(article_of[id(event)], time.time())
             metrics.MESSAGES.labels("claims", "ok").inc()
+
+
+def observe_latency(article: CleanArticle, at: float) -> None:
+    """Seconds from the worker reading the article, and from its publication, to its claims being sent."""
+    for since, stamp in (("ingest", article.ingested_at), ("published", article.published_at)):
+        moment = aggregates.epoch_seconds(stamp)
+        if moment is not None and moment <= at:
+            metrics.CLAIM_LATENCY.labels(since).observe(at - moment)
+
 
 
 async def publish_claim(claim: Claim) -> None:
     await topics.claims.send(key=claim.claim_id.encode(), value=codecs.encode(claim))
-    metrics.CLAIMS.labels(claim.type, claim.lang).inc()
+    metrics.CLAIMS.labels(claim.type, claim.certainty, claim.lang).inc()
     # Re-keyed by actor so each actor's panes live in one partition; stamped with event time.
     at = aggregates.event_time(claim, time.time())
     for actor_id in aggregates.actor_keys(claim):
@@ -243,6 +258,7 @@ async def aggregate_agent(stream: faust.StreamT) -> None:
     """Count each (actor, claim) once into its panes, link it to recent claims of other sources."""
     async for event in stream.events():
         started = time.perf_counter()
+        metrics.MESSAGES_IN.labels("aggregates").inc()
         decoded = codecs.decode(ActorClaim, event.value)
         if isinstance(decoded, Rejected):
             await dead_letter(event, decoded, "aggregates")
@@ -352,3 +368,30 @@ async def actors_view(web: Any, request: Any) -> Any:
 def actor_record(actor: str, label: str, end: float) -> ActorAggregate:
     spec = aggregates.WINDOW_BY_LABEL[label]
     return aggregates.record(actor, spec, end, window_of(actor, label, end), now())
+
+
+lag_labels: set[tuple[str, str]] = set()  # the (topic, partition) series set last time
+
+
+@app.timer(interval=5.0)
+async def measure_lag_and_tables() -> None:
+    """Consumer lag on the input partitions this worker owns, and its table sizes, for /metrics."""
+    consumer = app.consumer
+    owned = sorted(tp for tp in consumer.assignment() if tp.topic in topics.inputs())
+    ends = await consumer.highwaters(*owned) if owned else {}
+    committed = getattr(consumer, "_committed_offset", {})  # Faust's record of its commits (the next offset)
+    never = [tp for tp in owned if committed.get(tp) is None]
+    earliest = await consumer.earliest_offsets(*never) if never else {}
+    now_set = set()
+    for tp in owned:
+        start = committed.get(tp)
+        lag = max(0, ends.get(tp, 0) - (start if start is not None else earliest.get(tp, 0)))
+        labels = (tp.topic, str(tp.partition))
+        metrics.CONSUMER_LAG.labels(*labels).set(lag)
+        now_set.add(labels)
+    for labels in lag_labels - now_set:  # partitions moved to another worker
+        metrics.CONSUMER_LAG.remove(*labels)
+    lag_labels.clear()
+    lag_labels.update(now_set)
+    for name, table in app.tables.items():
+        metrics.TABLE_KEYS.labels(name).set(len(table.data))

@@ -90,6 +90,11 @@ class Topics:
         self.prepared = app.topic(settings.topic(t.PREPARED), key_type=bytes, value_type=bytes, key_serializer="raw",
                                   value_serializer="raw", partitions=1)
 
+    def inputs(self) -> set[str]:
+        """The names of the topics the agents read."""
+        return {topic.get_topic_name() for topic in (self.raw, self.prepared, self.clean, self.extracted,
+                                                     self.enriched, self.actor_claims)}
+
 
 class AggregateTables:
     """Per actor: one tumbling pane table per window step (5 min, 1 h, 1 d), the (actor, claim) pairs already

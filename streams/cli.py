@@ -52,6 +52,19 @@ def worker() -> None:
 
 
 @cli.command()
+def topics() -> None:
+    """Create every topic that does not exist yet on CLAIMSTREAM_BROKER (partitions, compacted changelogs)."""
+    settings = _settings()
+    where = ",".join(settings.bootstrap_servers)
+    try:
+        ensure_topics(settings)
+    except Exception as exc:  # noqa: BLE001 - any admin failure ends the command with its message
+        err.print(f"[red]could not create topics on {where}: {type(exc).__name__}: {exc}[/]")
+        raise typer.Exit(1) from exc
+    err.print(f"{len(t.all_topics(settings))} topics present on {where}")
+
+
+@cli.command()
 def broker(port: Annotated[int | None, typer.Option(help="listen port (default CLAIMSTREAM_EMBEDDED_PORT)")] = None,
            ) -> None:
     """Run the embedded broker alone, in the foreground, until Ctrl-C."""

@@ -1,15 +1,20 @@
-"""Every Prometheus metric of claimstream, module-level. Labels: stage, outcome, reason, type, lang only."""
+"""Every Prometheus metric of claimstream, module-level. Labels stay bounded: stage, outcome, reason, type,
+certainty, lang, since, table, and topic/partition of the worker's own input topics — never an actor, URL or
+article id."""
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 STAGES = ("clean", "extract", "enrich", "claims", "aggregates")
 BOILERPLATE_KINDS = ("static", "learned")
 OUTCOMES = ("ok", "deadletter", "skipped")
 
+MESSAGES_IN = Counter("claimstream_messages_in_total", "Messages a stage took from its input topic.", ["stage"])
 MESSAGES = Counter(
-    "claimstream_messages_total", "Messages handled by a stage, by outcome.", ["stage", "outcome"]
+    "claimstream_messages_out_total",
+    "Messages a stage finished, by outcome: ok (sent on), deadletter, skipped (a language without rules).",
+    ["stage", "outcome"],
 )
 STAGE_SECONDS = Histogram(
     "claimstream_stage_duration_seconds",
@@ -20,7 +25,19 @@ STAGE_SECONDS = Histogram(
 DEAD_LETTERS = Counter(
     "claimstream_dead_letters_total", "Messages sent to the dead-letter topic.", ["stage", "reason"]
 )
-CLAIMS = Counter("claimstream_claims_total", "Claim events published.", ["type", "lang"])
+CLAIMS = Counter("claimstream_claims_total", "Claim events published.", ["type", "certainty", "lang"])
+CLAIM_LATENCY = Histogram(
+    "claimstream_claim_latency_seconds",
+    "From an article to its claims being published: since=ingest (the worker read it) or published (published_at).",
+    ["since"],
+    buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600, 86400, 7 * 86400),
+)
+CONSUMER_LAG = Gauge(
+    "claimstream_consumer_lag_messages",
+    "Messages on an input partition this worker owns that its group has not committed yet (end - committed).",
+    ["topic", "partition"],
+)
+TABLE_KEYS = Gauge("claimstream_table_keys", "Keys held in a table, on this worker.", ["table"])
 BOILERPLATE_LINES = Counter(
     "claimstream_boilerplate_lines_removed_total",
     "Furniture lines removed by clean; type is static (language lists) or learned (per outlet).",
@@ -37,14 +54,17 @@ UNSUPPORTED_LANGUAGE = Counter(
     "Articles in a language without lang/<code>.json: passed on flagged, skipped by extraction.",
     ["lang"],
 )
+AGGREGATES_PUBLISHED = Counter(
+    "claimstream_actor_aggregates_published_total", "Actor records published, by window (1h, 24h, 7d).", ["window"]
+)
 
 
 def initialise_labels() -> None:
     """Pre-create the bounded label sets so dashboards see zeros, not gaps."""
     for stage in STAGES:
         STAGE_SECONDS.labels(stage)
+        MESSAGES_IN.labels(stage)
         for outcome in OUTCOMES:
             MESSAGES.labels(stage, outcome)
-AGGREGATES_PUBLISHED = Counter(
-    "claimstream_actor_aggregates_published_total", "Actor records published, by window (1h, 24h, 7d).", ["type"]
-)
+    for since in ("ingest", "published"):
+        CLAIM_LATENCY.labels(since)

@@ -66,16 +66,19 @@ def actor_keys(claim: Claim) -> list[str]:
 
 def event_time(claim: Claim, fallback: float) -> float:
     """published_at as epoch seconds; the ingest time when the article has none."""
-    published = claim.provenance.get("published_at")
-    if published:
-        try:
-            moment = datetime.fromisoformat(str(published))
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=UTC)
-            return moment.timestamp()
-        except ValueError:
-            pass
-    return fallback
+    at = epoch_seconds(claim.provenance.get("published_at"))
+    return fallback if at is None else at
+
+
+def epoch_seconds(stamp: object) -> float | None:
+    """An ISO 8601 timestamp as epoch seconds (UTC when it has no offset); None when absent or unreadable."""
+    if not stamp:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
 def actor_claim(actor_id: str, claim: Claim, at: float) -> dict[str, Any]:

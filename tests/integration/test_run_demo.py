@@ -81,7 +81,7 @@ def run_demo(tmp_path: Path, env: dict[str, str], stop: Callable[[int], None]) -
         assert first_claims_after < 60
         with urllib.request.urlopen(f"http://127.0.0.1:{web_port}/metrics", timeout=10) as response:
             text = response.read().decode()
-        assert "claimstream_messages_total" in text
+        assert "claimstream_messages_out_total" in text
         assert 'claimstream_claims_total{lang="it"' in text or 'lang="it"' in text
         family = descendants(proc.pid)
     finally:
