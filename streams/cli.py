@@ -72,12 +72,12 @@ def broker(port: Annotated[int | None, typer.Option(help="listen port (default C
 
     settings = _settings()
     settings = settings.with_overrides(embedded_port=port or settings.embedded_port, broker="")
+    stop = _stop_on_signals()  # before the broker starts: a Ctrl-C while it starts still stops it cleanly
     try:
         embedded = EmbeddedBroker(settings.embedded_host, settings.embedded_port).start()
     except BrokerError as exc:
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(1) from exc
-    stop = _stop_on_signals()
     try:
         ensure_topics(settings)
         err.print(f"embedded broker ready on {embedded.bootstrap} (memory only: Ctrl-C loses every topic)")
