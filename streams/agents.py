@@ -18,7 +18,7 @@ from faust.types import EventT
 
 from streams import codecs, metrics
 from streams.app import aggregate_tables, app, clean_lines, clean_seen, confirm_writes, settings, topics
-from streams.deadletter import Origin, dead_letter_headers
+from streams.deadletter import Origin, bounded, dead_letter_headers
 from streams.nlp.pipeline import default_registry, pipeline_for
 from streams.records import (
     ActorAggregate,
@@ -51,7 +51,8 @@ def now() -> datetime:
 async def dead_letter(event: EventT, rejected: Rejected, stage: str) -> None:
     msg = event.message
     headers = dead_letter_headers(rejected, stage, Origin(msg.topic, msg.partition, msg.offset))
-    await topics.deadletter.send(key=msg.key, value=msg.value, headers=headers)
+    value, headers = bounded(msg.value, headers)
+    await topics.deadletter.send(key=msg.key, value=value, headers=headers)
     metrics.DEAD_LETTERS.labels(stage, rejected.reason).inc()
     metrics.MESSAGES.labels(stage, "deadletter").inc()
     log.warning("dead letter from %s: %s (%s[%d]@%d)", stage, rejected, msg.topic, msg.partition, msg.offset)
@@ -193,7 +194,13 @@ async def forget_old_cleaning_state() -> None:
 @app.agent(topics.clean)
 async def extract_agent(stream: faust.StreamT) -> None:
     async for batch in batches(stream, "extract"):
-        items = await decode_batch(batch, CleanArticle, "extract")
+        items = []
+        for event, article in await decode_batch(batch, CleanArticle, "extract"):
+            if article.lang_supported:
+                items.append((event, article))
+            else:  # cleaned and counted, but nothing reads it from here on: say so where people look
+                await dead_letter(event, Rejected("unsupported_language", f"detected language {article.lang!r} has "
+                                                  f"no streams/lang/{article.lang}.json"), "extract")
         started = time.perf_counter()
         try:
             results: list[ExtractedArticle] = extract_batch([a for _, a in items], pipeline_for)

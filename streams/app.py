@@ -63,6 +63,8 @@ def create_app(settings: Settings) -> faust.App:
         table_cleanup_interval=60.0,
         table_standby_replicas=0,  # a worker's tables hold only its own partitions (cleanup timers rely on it)
         producer_acks=-1,
+        producer_max_request_size=settings.message_max_bytes,
+        consumer_max_fetch_size=settings.message_max_bytes,
         Table=ConfirmedTable,
     )
     setup_prometheus_sensors(app, name_prefix="faust")

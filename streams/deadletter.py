@@ -11,6 +11,10 @@ from streams.stages.rejected import Rejected
 # Header values are bounded so a huge error message cannot bloat the dead-letter topic.
 MAX_REASON_CHARS = 1000
 HEADER_PREFIX = "x-dlq-"
+# A dead letter carries at most this much of the original value (a 20 MB pill would not fit the producer's request
+# limit); the whole original stays on its origin topic at the offset the headers give.
+MAX_PAYLOAD_BYTES = 512 * 1024
+TRUNCATED_HEADER = "x-dlq-truncated-from"
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,14 @@ def dead_letter_headers(rejected: Rejected, stage: str, origin: Origin) -> list[
         ("x-dlq-origin-partition", str(origin.partition).encode()),
         ("x-dlq-origin-offset", str(origin.offset).encode()),
     ]
+
+
+def bounded(value: bytes | None, headers: list[tuple[str, bytes]]) -> tuple[bytes | None, list[tuple[str, bytes]]]:
+    """The value to send as the dead letter: the original, or its first MAX_PAYLOAD_BYTES with a header giving
+    the original size."""
+    if value is None or len(value) <= MAX_PAYLOAD_BYTES:
+        return value, headers
+    return value[:MAX_PAYLOAD_BYTES], [*headers, (TRUNCATED_HEADER, str(len(value)).encode())]
 
 
 def describe(value: bytes | None, headers: list[tuple[str, bytes]] | dict[str, bytes]) -> DeadLetter:

@@ -75,6 +75,12 @@ class Settings:
         }
 
     @property
+    def message_max_bytes(self) -> int:
+        """The largest message on any topic: an extracted article carries its body and its spans, so a few times
+        the largest raw article (producers, consumers and topics are all configured with it)."""
+        return 4 * self.max_article_bytes + 1024 * 1024
+
+    @property
     def embedded(self) -> bool:
         return not self.broker
 

@@ -47,15 +47,18 @@ def all_topics(settings: Settings) -> dict[str, int]:
 
 
 def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
-    """Topic configs that bound what a worker replays on start (real Kafka; the embedded broker ignores them).
+    """Topic configs (real Kafka; the embedded broker ignores them): every topic takes the largest message the
+    worker may send, and changelogs bound what a worker replays on start.
 
     Changelogs are compacted, so a table replays about one record per live key; the windowed ones also delete
     records older than their windows' expiry, so expired panes go too."""
-    configs = {changelog_topic(settings, table): {"cleanup.policy": "compact"}
-               for table in (LINES_TABLE, SEEN_TABLE)}
+    size = {"max.message.bytes": str(settings.message_max_bytes)}
+    configs = {name: dict(size) for name in all_topics(settings)}
+    for table in (LINES_TABLE, SEEN_TABLE):
+        configs[changelog_topic(settings, table)].update({"cleanup.policy": "compact"})
     keep_s = {**{table: pane_keep_s(WINDOW_BY_LABEL[label]) for label, table in PANE_TABLES.items()},
               AGGREGATE_SEEN_TABLE: SEEN_KEEP_S, LINKS_TABLE: SEEN_KEEP_S}
     for table, seconds in keep_s.items():
-        configs[changelog_topic(settings, table)] = {"cleanup.policy": "compact,delete",
-                                                     "retention.ms": str(seconds * 1000)}
+        configs[changelog_topic(settings, table)].update({"cleanup.policy": "compact,delete",
+                                                          "retention.ms": str(seconds * 1000)})
     return configs

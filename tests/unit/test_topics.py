@@ -17,12 +17,14 @@ def test_every_table_changelog_is_created_with_the_source_partition_count() -> N
     assert created[settings.topic(t.ACTOR_CLAIMS)] == 6
 
 
-def test_every_changelog_is_compacted_and_windowed_ones_expire_with_their_windows() -> None:
+def test_every_changelog_is_compacted_windowed_ones_expire_and_every_topic_takes_large_messages() -> None:
     settings = Settings()
     configs = t.topic_configs(settings)
-    assert set(configs) == {t.changelog_topic(settings, table) for table in t.TABLES}
+    assert set(configs) == set(t.all_topics(settings))
+    for config in configs.values():  # every topic takes the largest message a worker sends
+        assert int(config["max.message.bytes"]) == settings.message_max_bytes > 4 * settings.max_article_bytes
     for table in (t.LINES_TABLE, t.SEEN_TABLE):
-        assert configs[t.changelog_topic(settings, table)] == {"cleanup.policy": "compact"}
+        assert configs[t.changelog_topic(settings, table)]["cleanup.policy"] == "compact"
     for label, table in t.PANE_TABLES.items():
         config = configs[t.changelog_topic(settings, table)]
         assert config["cleanup.policy"] == "compact,delete"
