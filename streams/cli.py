@@ -1,4 +1,4 @@
-"""claimstream run | worker | broker | produce | tail | extract | eval."""
+"""claimstream run | worker | broker | topics | produce | tail | replay-deadletter | extract | eval."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
@@ -253,6 +254,31 @@ def _matches(record: Any, actor: str | None, type_: str | None) -> bool:
     if isinstance(source, dict):
         ids |= {source.get("id"), source.get("country")}
     return actor in ids
+
+
+@cli.command("replay-deadletter")
+def replay_deadletter(
+        reason: Annotated[list[str] | None, typer.Option(help="only letters with this reason (repeatable)")] = None,
+        stage: Annotated[str | None, typer.Option(help="only letters from this stage (clean, extract, ...)")] = None,
+        limit: Annotated[int | None, typer.Option(help="replay at most N")] = None,
+        dry_run: Annotated[bool, typer.Option("--dry-run", help="count what would be replayed, send nothing")] = False,
+) -> None:
+    """Send dead letters back to the topic they came from (after fixing what rejected them: a language file,
+    a size cap, a bug). Letters cut to 512 KiB stay: replay their originals from the origin offset."""
+    from streams.kafka_io import KafkaUnavailable, replay_deadletters
+
+    settings = _settings()
+    try:
+        outcome = replay_deadletters(settings, set(reason or []), stage, limit, dry_run, progress=sys.stderr.isatty())
+    except KafkaUnavailable as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+    def counts(counter: Counter[str]) -> str:
+        return f"{sum(counter.values())} (" + ", ".join(f"{why}: {n}" for why, n in sorted(counter.items())) + ")"
+
+    err.print(f"{'would replay' if dry_run else 'replayed'} {counts(outcome.replayed)}")
+    if outcome.kept:
+        err.print(f"kept {counts(outcome.kept)}")
 
 
 @cli.command()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -104,3 +106,65 @@ def view(topic: str, message: Any) -> Any:
         return orjson.loads(message.value)
     except (orjson.JSONDecodeError, TypeError):
         return {"undecodable": (message.value or b"").decode("utf-8", "replace")}
+
+
+REPLAYED_HEADER = "x-dlq-replayed-from"  # "<partition>:<offset>" of the dead letter a replayed message came from
+
+
+def replay_target(headers: dict[str, bytes], reasons: set[str], stage: str | None) -> tuple[str | None, str]:
+    """Where a dead letter goes back to (its origin topic) and its reason; or None and why it stays."""
+    reason = headers.get("x-dlq-reason", b"").decode("utf-8", "replace")
+    if (reasons and reason not in reasons) or (stage and headers.get("x-dlq-stage", b"").decode() != stage):
+        return None, "not selected"
+    if deadletter.TRUNCATED_HEADER in headers:
+        return None, "truncated (replay the original from its origin offset)"
+    origin = headers.get("x-dlq-origin-topic", b"").decode("utf-8", "replace")
+    if not origin:
+        return None, "no origin topic"
+    return origin, reason
+
+
+@dataclass
+class Replay:
+    replayed: Counter[str] = field(default_factory=Counter)  # by reason
+    kept: Counter[str] = field(default_factory=Counter)  # by why not
+
+
+def replay_deadletters(settings: Settings, reasons: set[str], stage: str | None, limit: int | None,
+                       dry_run: bool, progress: bool) -> Replay:
+    """Send dead letters back to their origin topics (original key and bytes, plus REPLAYED_HEADER): every one
+    on the topic when the replay starts, so letters the replay itself causes are not replayed again."""
+    consumer = consumer_for(settings, settings.topic(t.DEADLETTER), from_beginning=True, timeout_s=5)
+    assigned = list(consumer.assignment())
+    ends = consumer.end_offsets(assigned)
+    remaining = {tp: end - consumer.position(tp) for tp, end in ends.items()}
+    producer = None if dry_run else producer_for(settings)
+    outcome = Replay()
+    try:
+        with Progress(disable=not progress, transient=True) as bar:
+            task = bar.add_task("replaying dead letters", total=sum(remaining.values()))
+            while any(n > 0 for n in remaining.values()) and (limit is None or sum(outcome.replayed.values()) < limit):
+                batch = consumer.poll(timeout_ms=1000)
+                if not batch:
+                    break
+                for tp, messages in batch.items():
+                    for message in messages:
+                        if remaining[tp] <= 0 or (limit is not None and sum(outcome.replayed.values()) >= limit):
+                            continue
+                        remaining[tp] -= 1
+                        bar.advance(task)
+                        target, why = replay_target(dict(message.headers or []), reasons, stage)
+                        if target is None:
+                            outcome.kept[why] += 1
+                            continue
+                        if producer is not None:
+                            producer.send(target, key=message.key, value=message.value,
+                                          headers=[(REPLAYED_HEADER, f"{tp.partition}:{message.offset}".encode())])
+                        outcome.replayed[why] += 1
+            if producer is not None:
+                producer.flush()
+    finally:
+        consumer.close()
+        if producer is not None:
+            producer.close()
+    return outcome

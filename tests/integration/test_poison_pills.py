@@ -3,6 +3,8 @@ origin, every valid article produces its claims, and the worker never restarts."
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -93,3 +95,24 @@ def test_every_poison_pill_is_a_dead_letter_and_every_valid_article_makes_claims
     assert worker.proc.poll() is None and worker.proc.pid == pid, "the worker stopped"
     log = worker.log()
     assert "Traceback" not in log and "crashed" not in log.lower(), log[-3000:]
+
+    # Dead letters go back where they came from: original key and bytes, marked as replayed; the cut one stays.
+    env = {**worker.env}
+
+    def replay(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "streams", "replay-deadletter", *args], env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stderr
+
+    assert "would replay 2 (invalid_json: 2)" in replay("--reason", "invalid_json", "--dry-run")
+    out = replay("--reason", "invalid_json", "--reason", "oversized")
+    assert "replayed 2 (invalid_json: 2)" in out and "truncated" in out
+    replayed = consume(worker.broker, raw, timeout_s=30, decode=lambda m: m,
+                       until=lambda rs: sum(1 for m in rs if m.headers) >= 2)
+    marked = [m for m in replayed if any(k == "x-dlq-replayed-from" for k, _ in m.headers)]
+    assert sorted(m.value for m in marked) == sorted(p for _, p, r, _ in PILLS if r == "invalid_json")
+    # Still invalid: the worker rejects them again, and a replay after that starts from what is there then.
+    again = consume(worker.broker, worker.topic("deadletter"), timeout_s=60, decode=letter,
+                    until=lambda rs: len(rs) >= len(PILLS) + 2)
+    assert len(again) == len(PILLS) + 2

@@ -8,7 +8,15 @@ import orjson
 import pytest
 
 from streams import codecs
-from streams.deadletter import MAX_REASON_CHARS, Origin, dead_letter_headers, describe
+from streams.deadletter import (
+    MAX_PAYLOAD_BYTES,
+    MAX_REASON_CHARS,
+    TRUNCATED_HEADER,
+    Origin,
+    bounded,
+    dead_letter_headers,
+    describe,
+)
 from streams.records import DeadLetter
 from streams.stages.rejected import Rejected
 
@@ -126,3 +134,25 @@ def test_described_dead_letter_validates_against_its_schema() -> None:
         letter = describe(payload, headers_for(Rejected("invalid_utf8", "bad")))
         data = orjson.loads(codecs.encode(letter))
         assert codecs.schema_errors(DeadLetter.schema, data) == []
+
+
+def test_replay_target_is_the_origin_topic_unless_filtered_or_cut() -> None:
+    from streams.kafka_io import replay_target
+
+    headers = dict(dead_letter_headers(Rejected("invalid_json", "x"), "clean", Origin("p.articles.raw", 0, 3)))
+    assert replay_target(headers, set(), None) == ("p.articles.raw", "invalid_json")
+    assert replay_target(headers, {"invalid_json"}, "clean") == ("p.articles.raw", "invalid_json")
+    assert replay_target(headers, {"oversized"}, None) == (None, "not selected")
+    assert replay_target(headers, set(), "extract") == (None, "not selected")
+    _, cut = bounded(b"x" * (MAX_PAYLOAD_BYTES + 1), list(headers.items()))
+    target, why = replay_target(dict(cut), set(), None)
+    assert target is None and why.startswith("truncated")
+    assert replay_target({"x-dlq-reason": b"invalid_json"}, set(), None) == (None, "no origin topic")
+
+
+def test_bounded_keeps_small_values_and_cuts_large_ones_saying_how_large() -> None:
+    headers = [("x-dlq-reason", b"oversized")]
+    assert bounded(b"small", headers) == (b"small", headers)
+    assert bounded(None, headers) == (None, headers)
+    value, cut = bounded(b"y" * (MAX_PAYLOAD_BYTES + 10), headers)
+    assert value == b"y" * MAX_PAYLOAD_BYTES and dict(cut)[TRUNCATED_HEADER] == str(MAX_PAYLOAD_BYTES + 10).encode()
