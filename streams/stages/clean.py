@@ -125,13 +125,22 @@ def html_to_text(html: str) -> tuple[str | None, str]:
     """(title, text with one paragraph per line) from a raw page, with trafilatura. The title is the page's
     first <h1> (the headline as printed), else its metadata title."""
     import trafilatura
+    from lxml import etree
+    from lxml import html as lxml_html
 
+    try:
+        tree = lxml_html.fromstring(html)
+    except (etree.ParserError, ValueError):
+        return None, ""
+    headline, page_title = page_titles(tree)
+    # What these hold is never the page's text (a fallback, an embedded page, a template), yet the parser keeps
+    # it as text: "<iframe>…<script></iframe>" would leave "<script>" in the body.
+    etree.strip_elements(tree, "iframe", "noscript", "template", "object", with_tail=False)
     # Metadata off: trafilatura's date parsing costs more than the text extraction; the title comes from the
     # page's own <h1> or <title>.
-    doc = trafilatura.bare_extraction(html, with_metadata=False, include_comments=False, include_tables=False)
+    doc = trafilatura.bare_extraction(tree, with_metadata=False, include_comments=False, include_tables=False)
     if doc is None:
         return None, ""
-    headline, page_title = page_titles(html)
     title = headline or page_title
     lines = (getattr(doc, "text", None) or "").split("\n")
     repeated = {normalise_line(t) for t in (headline, page_title) if t}
@@ -140,15 +149,8 @@ def html_to_text(html: str) -> tuple[str | None, str]:
     return title, "\n\n".join(lines)
 
 
-def page_titles(html: str) -> tuple[str | None, str | None]:
-    """(first non-empty <h1>, <title>) of a page."""
-    from lxml import etree
-    from lxml import html as lxml_html
-
-    try:
-        tree = lxml_html.fromstring(html)
-    except (etree.ParserError, ValueError):
-        return None, None
+def page_titles(tree: Any) -> tuple[str | None, str | None]:
+    """(first non-empty <h1>, <title>) of a parsed page."""
     headline = next((t for t in (normalise_line(h.text_content()) for h in tree.iter("h1")) if t), None)
     title_node = tree.find(".//title")
     page_title = normalise_line(title_node.text_content()) if title_node is not None else ""
