@@ -7,8 +7,9 @@ STAMP := $(VENV)/.installed
 .PHONY: install system-deps run test lint unit integration clean
 
 # Tools the tests run for real: Prometheus and promtool (dashboard queries, alert rules), docker-compose v1 (it
-# validates docker-compose.yml without a Docker engine). Installed from Debian when missing.
-SYSTEM_TOOLS := prometheus promtool docker-compose
+# validates docker-compose.yml without a Docker engine), stunnel4 and openssl (Kafka over TLS in front of the
+# embedded broker). Installed from Debian when missing.
+SYSTEM_TOOLS := prometheus promtool docker-compose stunnel4 openssl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(STAMP): pyproject.toml
@@ -22,9 +23,10 @@ install: $(STAMP)
 system-deps:
 	@for t in $(SYSTEM_TOOLS); do command -v $$t >/dev/null || missing=1; done; \
 	if [ -n "$$missing" ]; then \
-		echo "installing prometheus and docker-compose from Debian"; \
+		echo "installing prometheus, docker-compose, stunnel4 and openssl from Debian"; \
 		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends prometheus docker-compose; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
+			prometheus docker-compose stunnel4 openssl; \
 	fi
 
 run: $(STAMP)

@@ -41,11 +41,21 @@ async def confirm_writes() -> None:
         await asyncio.gather(*writes)
 
 
+def broker_credentials(settings: Settings) -> faust.types.auth.CredentialsT | None:
+    """Faust's form of the security settings (the same ones kafka-python gets)."""
+    if settings.uses_sasl:
+        return faust.SASLCredentials(username=settings.sasl_username, password=settings.sasl_password,
+                                     mechanism=settings.sasl_mechanism, ssl_context=settings.ssl_context())
+    context = settings.ssl_context()
+    return faust.SSLCredentials(context) if context is not None else None
+
+
 def create_app(settings: Settings) -> faust.App:
     timeouts = settings.group_timeouts()
     app = faust.App(
         settings.app_id,
         broker=settings.broker_url,
+        broker_credentials=broker_credentials(settings),
         store="memory://",  # tables are rebuilt from their changelog topics on start
         topic_prefix="",
         topic_partitions=settings.partitions,

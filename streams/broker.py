@@ -77,10 +77,13 @@ def kafka_answers(bootstrap: str, timeout_s: float = 2.0) -> bool:
 class EmbeddedBroker:
     """Start, wait for and stop one Tansu process. Use as a context manager."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int | None = None, log_file: Path | None = None):
+    def __init__(self, host: str = "127.0.0.1", port: int | None = None, log_file: Path | None = None,
+                 advertise: str | None = None):
         self.host = host
         self.port = port if port is not None else free_port(host)
         self.log_file = log_file
+        # host:port clients are told to connect to, when something stands in front (a TLS proxy); default: itself
+        self.advertise = advertise
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -106,7 +109,8 @@ class EmbeddedBroker:
                 "Stop it, or set CLAIMSTREAM_EMBEDDED_PORT / CLAIMSTREAM_BROKER."
             )
         listener = f"tcp://{self.host}:{self.port}"
-        cmd = [tansu_binary(), "broker", "--listener-url", listener, "--advertised-listener-url", listener,
+        advertised = f"tcp://{self.advertise}" if self.advertise else listener
+        cmd = [tansu_binary(), "broker", "--listener-url", listener, "--advertised-listener-url", advertised,
                "--storage-engine", "memory://tansu/"]
         log.info("starting embedded broker on %s", self.bootstrap)
         with open(self.log_file or os.devnull, "ab") as out:
@@ -120,7 +124,8 @@ class EmbeddedBroker:
         while time.monotonic() < deadline:
             if self._proc is not None and self._proc.poll() is not None:
                 raise BrokerError(f"the embedded broker exited with code {self._proc.returncode}")
-            if port_in_use(self.host, self.port) and kafka_answers(self.bootstrap):
+            # Behind a proxy, Kafka clients are sent to the proxy: here only the listening socket can be checked.
+            if port_in_use(self.host, self.port) and (self.advertise or kafka_answers(self.bootstrap)):
                 log.info("embedded broker ready on %s", self.bootstrap)
                 return
             time.sleep(0.2)

@@ -35,7 +35,8 @@ def _settings() -> Settings:
 def ensure_topics(settings: Settings) -> None:
     from streams.broker import create_topics
 
-    created = create_topics(settings.bootstrap_servers, t.all_topics(settings), t.topic_configs(settings))
+    created = create_topics(settings.bootstrap_servers, t.all_topics(settings), t.topic_configs(settings),
+                            **settings.kafka_client_config())
     if created:
         err.print(f"created {len(created)} topics ({settings.partitions} partitions, the cleaning index 1)")
 

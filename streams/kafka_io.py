@@ -41,7 +41,7 @@ def producer_for(settings: Settings) -> KafkaProducer:
     ensure_reachable(settings)
     try:
         return KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all", linger_ms=5,
-                             max_request_size=max(settings.max_article_bytes * 2, 1_048_576))
+                             max_request_size=settings.message_max_bytes, **settings.kafka_client_config())
     except KafkaError as exc:
         raise unreachable(settings) from exc
 
@@ -80,7 +80,8 @@ def consumer_for(settings: Settings, topic: str, from_beginning: bool, timeout_s
     ensure_reachable(settings)
     try:
         consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None,
-                                 enable_auto_commit=False,
+                                 enable_auto_commit=False, max_partition_fetch_bytes=settings.message_max_bytes,
+                                 **settings.kafka_client_config(),
                                  consumer_timeout_ms=int(timeout_s * 1000) if timeout_s else float("inf"))
     except KafkaError as exc:
         raise unreachable(settings) from exc

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import ssl
 from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +48,14 @@ class Settings:
     batch_within_s: float = 0.2
     data_dir: str = field(default_factory=lambda: os.path.join(os.getcwd(), ".claimstream"))
     log_level: str = "info"
+    # Kafka security, given to Faust and to kafka-python (CLI, topic creation) alike.
+    security_protocol: str = "PLAINTEXT"  # PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL
+    ssl_cafile: str = ""  # CA bundle that signed the broker's certificate (empty: the system's)
+    ssl_certfile: str = ""  # client certificate, for brokers that require one
+    ssl_keyfile: str = ""
+    sasl_mechanism: str = "PLAIN"  # PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512
+    sasl_username: str = ""
+    sasl_password: str = ""
 
     @property
     def broker_url(self) -> str:
@@ -75,6 +84,33 @@ class Settings:
         }
 
     @property
+    def uses_ssl(self) -> bool:
+        return self.security_protocol in ("SSL", "SASL_SSL")
+
+    @property
+    def uses_sasl(self) -> bool:
+        return self.security_protocol.startswith("SASL_")
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """The TLS context for SSL and SASL_SSL (hostname checked), else None."""
+        if not self.uses_ssl:
+            return None
+        context = ssl.create_default_context(cafile=self.ssl_cafile or None)
+        if self.ssl_certfile:
+            context.load_cert_chain(self.ssl_certfile, self.ssl_keyfile or None)
+        return context
+
+    def kafka_client_config(self) -> dict[str, Any]:
+        """The security settings as kafka-python client arguments (producer, consumer, admin)."""
+        config: dict[str, Any] = {"security_protocol": self.security_protocol}
+        if self.uses_ssl:
+            config["ssl_context"] = self.ssl_context()
+        if self.uses_sasl:
+            config.update(sasl_mechanism=self.sasl_mechanism, sasl_plain_username=self.sasl_username,
+                          sasl_plain_password=self.sasl_password)
+        return config
+
+    @property
     def message_max_bytes(self) -> int:
         """The largest message on any topic: an extracted article carries its body and its spans, so a few times
         the largest raw article (producers, consumers and topics are all configured with it)."""
@@ -98,6 +134,8 @@ def host_of(server: str) -> str:
     return server.rsplit(":", 1)[0] if server.count(":") == 1 else server
 
 
+SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 POSITIVE = ("partitions", "max_article_bytes", "aggregate_publish_s", "batch_size", "embedded_port",
             "learn_min_articles", "learn_window_s", "dedupe_window_s")
 
@@ -131,6 +169,17 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
         raise SettingsError(f"{ENV_PREFIX}BATCH_WITHIN_S must be > 0, got {settings.batch_within_s}")
     if settings.processing_guarantee not in ("at_least_once", "exactly_once"):
         raise SettingsError(f"{ENV_PREFIX}PROCESSING_GUARANTEE must be at_least_once or exactly_once")
+    if settings.security_protocol not in SECURITY_PROTOCOLS:
+        raise SettingsError(f"{ENV_PREFIX}SECURITY_PROTOCOL must be one of {', '.join(SECURITY_PROTOCOLS)}")
+    if settings.uses_sasl and settings.sasl_mechanism not in SASL_MECHANISMS:
+        raise SettingsError(f"{ENV_PREFIX}SASL_MECHANISM must be one of {', '.join(SASL_MECHANISMS)}")
+    if settings.uses_sasl and not settings.sasl_username:
+        raise SettingsError(f"{ENV_PREFIX}SECURITY_PROTOCOL={settings.security_protocol} needs "
+                            f"{ENV_PREFIX}SASL_USERNAME and {ENV_PREFIX}SASL_PASSWORD")
+    for name in ("ssl_cafile", "ssl_certfile", "ssl_keyfile"):
+        path = getattr(settings, name)
+        if path and not os.path.isfile(path):
+            raise SettingsError(f"{ENV_PREFIX}{name.upper()}={path!r}: no such file")
     return settings
 
 
