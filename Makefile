@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps run test lint unit integration clean
+.PHONY: install system-deps run test lint unit integration clean lock audit
 
 # Tools the tests run for real: Prometheus and promtool (dashboard queries, alert rules), docker-compose v1 (it
 # validates docker-compose.yml without a Docker engine), stunnel4 and openssl (Kafka over TLS in front of the
@@ -44,6 +44,18 @@ integration: $(STAMP) system-deps
 
 test: lint system-deps
 	$(BIN)/pytest -q -rs
+
+# requirements.lock: what a clean install resolves to (the Docker image installs with it as constraints).
+lock:
+	rm -rf /tmp/claimstream-lock && $(PYTHON) -m venv /tmp/claimstream-lock
+	/tmp/claimstream-lock/bin/pip install --quiet --upgrade pip && /tmp/claimstream-lock/bin/pip install --quiet '.[dev]'
+	{ sed -n '1,2p' requirements.lock; /tmp/claimstream-lock/bin/pip freeze --exclude-editable | grep -v '^claimstream'; } \
+		> requirements.lock.new && mv requirements.lock.new requirements.lock
+
+# Known vulnerabilities in the locked packages. Needs PyPI's JSON API or OSV (not reachable from every machine).
+audit: $(STAMP)
+	$(BIN)/pip install --quiet pip-audit
+	$(BIN)/pip-audit --requirement requirements.lock --no-deps --disable-pip --strict
 
 clean:
 	rm -rf $(VENV) .claimstream .pytest_cache .mypy_cache .ruff_cache

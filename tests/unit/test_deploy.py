@@ -129,7 +129,8 @@ def test_dockerfile_builds_the_package_the_readme_installs(tmp_path: Path) -> No
     """The build context the Dockerfile copies is enough to build the project's wheel, with its data files,
     and the image installs that package and runs the worker."""
     dockerfile = (DEPLOY / "Dockerfile").read_text()
-    assert re.search(r"^RUN pip install \. ", dockerfile, re.M)  # the project itself, from pyproject.toml
+    # the project itself, from pyproject.toml, pinned to the lock
+    assert re.search(r"^RUN pip install --constraint requirements\.lock \. ", dockerfile, re.M)
     assert 'ENTRYPOINT ["claimstream"]' in dockerfile and 'CMD ["worker"]' in dockerfile
     context = tmp_path / "context"
     context.mkdir()
@@ -152,3 +153,15 @@ def test_dockerfile_builds_the_package_the_readme_installs(tmp_path: Path) -> No
         assert needed in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "claimstream = streams.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+
+
+def test_the_lock_pins_every_dependency_the_project_declares() -> None:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = project["dependencies"] + project["optional-dependencies"]["dev"]
+    names = {re.split(r"[<>=!~\[ ;]", d, maxsplit=1)[0].lower().replace("_", "-") for d in declared}
+    lines = [x for x in (ROOT / "requirements.lock").read_text().splitlines() if x and not x.startswith("#")]
+    pinned = {x.split("==")[0].lower().replace("_", "-") for x in lines}
+    assert all("==" in x for x in lines)
+    assert names <= pinned, f"not in requirements.lock (run `make lock`): {sorted(names - pinned)}"

@@ -1,0 +1,149 @@
+"""Faults, the way Kafka Streams' system tests prove theirs: kill the worker in a loop, then recompute every output
+from the input. 2,000 articles; the worker is `kill -9`ed three times at random points and restarted; at the end
+every expected claim id is on `claims` and the aggregates equal the recomputation. A graceful restart (SIGTERM)
+loses nothing (its duplicates are reported).
+
+Marked `faults` (minutes each): `make test` runs them; `pytest -m "not faults"` leaves them out."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import signal
+import sys
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from streams.offline import process
+from tests.integration.conftest import ROOT, Worker, consume
+from tests.integration.test_aggregates_stream import settle
+
+pytestmark = [pytest.mark.integration, pytest.mark.faults]
+GOLD_ARTICLES = ROOT / "tests" / "data" / "gold" / "articles"
+
+
+def sentence_pool() -> list[tuple[str, str]]:
+    """(lang, paragraph) from the gold articles given as text: the material generated articles are made of."""
+    pool = []
+    for path in sorted(GOLD_ARTICLES.glob("*.json")):
+        article = orjson.loads(path.read_bytes())
+        if "text" not in article:
+            continue
+        pool += [(article["lang"], p.strip()) for p in article["text"].split("\n\n") if len(p.strip()) > 40]
+    return pool
+
+
+def generated_articles(count: int, seed: int, prefix: str) -> list[dict[str, Any]]:
+    """Articles of 3-5 paragraphs of one language drawn at random, each from its own outlet (so no furniture is
+    learned), published within the last 3 days."""
+    rng = random.Random(seed)
+    pool = sentence_pool()
+    by_lang = {lang: [p for lg, p in pool if lg == lang] for lang in ("it", "en")}
+    now = datetime.now(UTC)
+    out = []
+    for n in range(count):
+        lang = "it" if n % 2 else "en"
+        paragraphs = rng.sample(by_lang[lang], rng.randint(3, 5))
+        out.append({"id": f"{prefix}-{n}", "outlet": f"outlet-{prefix}-{n}.example", "title": paragraphs[0][:60],
+                    "text": "\n\n".join(paragraphs),
+                    "published_at": (now - timedelta(minutes=rng.randint(1, 3 * 24 * 60))).isoformat()})
+    return out
+
+
+def expected_claim_ids(articles: list[dict[str, Any]]) -> set[str]:
+    """The same stage functions, offline, in the order produced: the claim ids the stream must publish."""
+    return {c.claim_id for outcome in process(((a["id"], a) for a in articles), 2 * 1024 * 1024)
+            for c in outcome.claims}
+
+
+def produce_fast(worker: Worker, articles: list[dict[str, Any]]) -> None:
+    """All at once (aiokafka: thousands a second), so the worker is stopped with most of them still waiting."""
+    async def send_all() -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=worker.broker.bootstrap, acks="all", linger_ms=20)
+        await producer.start()
+        try:
+            for article in articles:
+                await producer.send(worker.topic("articles.raw"), orjson.dumps(article), key=article["id"].encode())
+            await producer.flush()
+        finally:
+            await producer.stop()
+
+    asyncio.run(send_all())
+
+
+def articles_done(worker: Worker) -> float:
+    """Articles whose claims the worker has published, from its /metrics (cheap to ask, unlike reading claims)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{worker.web_port}/metrics", timeout=5) as response:
+            text = response.read().decode()
+    except OSError:
+        return 0.0
+    prefix = 'claimstream_messages_out_total{outcome="ok",stage="claims"} '
+    return next((float(line[len(prefix):]) for line in text.splitlines() if line.startswith(prefix)), 0.0)
+
+
+def wait_for_articles_done(worker: Worker, count: int, timeout_s: float = 120) -> None:
+    deadline = time.monotonic() + timeout_s
+    while articles_done(worker) < count and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
+def report(what: str) -> None:
+    sys.stderr.write(f"\n[faults] {what}\n")
+
+
+def wait_for_claims(worker: Worker, expected: set[str], timeout_s: float) -> list[dict[str, Any]]:
+    claims = consume(worker.broker, worker.topic("claims"), timeout_s=timeout_s,
+                     until=lambda rs: expected <= {c["claim_id"] for c in rs})
+    missing = expected - {c["claim_id"] for c in claims}
+    assert not missing, f"{len(missing)} of {len(expected)} claims never published, e.g. {sorted(missing)[:5]}"
+    return claims
+
+
+def test_kill_9_three_times_loses_no_claim_and_aggregates_stay_exact(worker: Worker, tmp_path: Path) -> None:
+    articles = generated_articles(2000, seed=7, prefix="crash")
+    expected = expected_claim_ids(articles)
+    assert len(expected) > 2000
+    produce_fast(worker, articles)
+    rng = random.Random(11)
+    for kill in range(3):
+        time.sleep(rng.uniform(3, 12))
+        assert worker.proc is not None and worker.proc.poll() is None, worker.log()[-3000:]
+        worker.proc.send_signal(signal.SIGKILL)
+        worker.proc.wait()
+        published = consume(worker.broker, worker.topic("claims"), until=lambda rs: False, timeout_s=3)
+        report(f"kill -9 #{kill + 1}: {len({c['claim_id'] for c in published})} of {len(expected)} claims out")
+        worker.start().wait_ready(120)
+    claims = wait_for_claims(worker, expected, timeout_s=900)
+    duplicates = len(claims) - len({c["claim_id"] for c in claims})
+    report(f"{len(expected)} claims expected, all published; {duplicates} duplicate claim events "
+           f"({100 * duplicates / len(claims):.1f}% of {len(claims)}) from redelivery after the kills")
+    assert {c["claim_id"] for c in claims} == expected  # nothing more either
+    problems = settle(worker, 300)
+    assert problems == [], "\n".join(problems)
+
+
+def test_graceful_restart_mid_stream_loses_nothing(worker: Worker) -> None:
+    """Zero lost. Duplicates are reported, not yet zero: Faust commits on SIGTERM and then cancels agents mid-batch,
+    so a batch's sends are repeated after the restart (issue 7 keeps this open; runs here: 29-104 of 13,371)."""
+    articles = generated_articles(3000, seed=3, prefix="graceful")
+    expected = expected_claim_ids(articles)
+    produce_fast(worker, articles)
+    wait_for_articles_done(worker, len(articles) // 10)
+    assert worker.stop() == 0  # SIGTERM, mid-stream
+    published = consume(worker.broker, worker.topic("claims"), until=lambda rs: False, timeout_s=3)
+    report(f"SIGTERM with {len({c['claim_id'] for c in published})} of {len(expected)} claims out")
+    worker.start().wait_ready(120)
+    claims = wait_for_claims(worker, expected, timeout_s=600)
+    time.sleep(5)  # anything still coming would be a duplicate
+    claims = consume(worker.broker, worker.topic("claims"), until=lambda rs: False, timeout_s=3)
+    ids = [c["claim_id"] for c in claims]
+    report(f"graceful restart: all {len(expected)} claims published, {len(ids) - len(set(ids))} duplicate events")
+    assert set(ids) == expected
