@@ -36,7 +36,7 @@ from streams.stages import aggregates, boilerplate, dedupe
 from streams.stages.claims import claims as make_claims
 from streams.stages.clean import expired_articles, finish, prepare
 from streams.stages.enrich import enrich
-from streams.stages.extract import extract_batch
+from streams.stages.extract import extract_batch, unsupported
 from streams.stages.rejected import Rejected
 
 log = logging.getLogger(__name__)
@@ -196,11 +196,11 @@ async def extract_agent(stream: faust.StreamT) -> None:
     async for batch in batches(stream, "extract"):
         items = []
         for event, article in await decode_batch(batch, CleanArticle, "extract"):
-            if article.lang_supported:
+            rejected = unsupported(article)  # cleaned and counted, but nothing reads it from here on
+            if rejected is None:
                 items.append((event, article))
-            else:  # cleaned and counted, but nothing reads it from here on: say so where people look
-                await dead_letter(event, Rejected("unsupported_language", f"detected language {article.lang!r} has "
-                                                  f"no streams/lang/{article.lang}.json"), "extract")
+            else:
+                await dead_letter(event, rejected, "extract")
         started = time.perf_counter()
         try:
             results: list[ExtractedArticle] = extract_batch([a for _, a in items], pipeline_for)

@@ -10,6 +10,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from streams.records import CleanArticle, Cue, ExtractedArticle, Mention, Quantity, Span
+from streams.stages.rejected import Rejected
 
 PipelineFor = Callable[[str], Language]
 # "SEUL – ", "BRUSSELS (Reuters) - ": the wire dateline opening a paragraph names where it was filed, not an actor.
@@ -37,6 +38,14 @@ def from_doc(article: CleanArticle, doc: Doc) -> ExtractedArticle:
         cues.append(Cue(kind=kind, label=label, start=span.start_char, end=span.end_char, text=span.text))
     cues += datelines(article.body)
     return ExtractedArticle(article=article, sentences=sentences, mentions=mentions, quantities=quantities, cues=cues)
+
+
+def unsupported(article: CleanArticle) -> Rejected | None:
+    """Why the stream cannot extract from this article (its language has no rules), or None when it can."""
+    if article.lang_supported:
+        return None
+    return Rejected("unsupported_language",
+                    f"detected language {article.lang!r} has no streams/lang/{article.lang}.json")
 
 
 def empty(article: CleanArticle) -> ExtractedArticle:

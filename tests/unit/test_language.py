@@ -173,3 +173,15 @@ def test_detection_is_deterministic() -> None:
 ])
 def test_a_correct_hint_is_kept_on_short_text(text: str, hint: str) -> None:
     assert detect_language(text, hint) == hint
+
+
+def test_an_article_without_language_rules_is_rejected_by_extraction_with_its_reason() -> None:
+    from streams.stages.extract import unsupported
+
+    raw = RawArticle(id="de-x", title="Energie", text="Der Bundestag hat am Donnerstag mit großer Mehrheit ein neues "
+                     "Gesetz zur Energieversorgung beschlossen, das die Preise für Haushalte senken soll.")
+    article = prepare(raw, datetime.now(UTC))
+    assert isinstance(article, CleanArticle) and not article.lang_supported
+    rejected = unsupported(article)
+    assert rejected is not None and rejected.reason == "unsupported_language" and "de" in rejected.detail
+    assert unsupported(CleanArticle.from_data({**article.to_representation(), "lang_supported": True})) is None
