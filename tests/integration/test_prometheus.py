@@ -4,7 +4,6 @@ articles: every PromQL expression of every panel returns at least one series, an
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import time
 import urllib.parse
@@ -19,6 +18,7 @@ import pytest
 
 from streams.broker import free_port
 from tests.integration.conftest import ROOT, SAMPLES, Worker, consume, produce
+from tests.system_tools import system_tool
 
 pytestmark = pytest.mark.integration
 DASHBOARD = ROOT / "deploy" / "grafana" / "dashboards" / "claimstream.json"
@@ -33,9 +33,7 @@ def dashboard_queries() -> list[tuple[str, str]]:
 
 class Prometheus:
     def __init__(self, workdir: Path, targets: list[str]):
-        binary = shutil.which("prometheus")
-        if binary is None:
-            pytest.fail("prometheus is not installed: `make test` installs it (apt-get install prometheus)")
+        binary = system_tool("prometheus")
         self.port = free_port()
         config = workdir / "prometheus.yml"
         config.write_text(json.dumps({  # JSON is YAML

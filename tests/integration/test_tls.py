@@ -6,7 +6,6 @@ file; a plaintext client on the TLS port gets nowhere."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -19,22 +18,17 @@ import pytest
 
 from streams.broker import EmbeddedBroker, free_port, kafka_answers, port_in_use
 from tests.integration.conftest import SAMPLES
+from tests.system_tools import system_tool
 
 pytestmark = pytest.mark.integration
 
-
-def tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.fail(f"{name} is not installed: `make test` installs it (apt-get install stunnel4 openssl)")
-    return path
 
 
 @pytest.fixture
 def tls_broker(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """(host:port of the TLS proxy, the CA file that signed its certificate)."""
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run([tool("openssl"), "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+    subprocess.run([system_tool("openssl"), "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
                     "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
                     "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
     tls_port = free_port()
@@ -44,7 +38,7 @@ def tls_broker(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     with EmbeddedBroker("127.0.0.1", free_port(), log_file=tmp_path / "tansu.log",
                         advertise=f"127.0.0.1:{tls_port}") as broker:
         config.write_text(config.read_text().replace("{broker_port}", str(broker.port)))
-        proxy = subprocess.Popen([tool("stunnel4"), str(config)], stdout=subprocess.DEVNULL,
+        proxy = subprocess.Popen([system_tool("stunnel4"), str(config)], stdout=subprocess.DEVNULL,
                                  stderr=(tmp_path / "stunnel.log").open("wb"))
         try:
             deadline = time.monotonic() + 20

@@ -16,16 +16,12 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.system_tools import system_tool
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 DASHBOARD = DEPLOY / "grafana" / "dashboards" / "claimstream.json"
 
-
-def tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.fail(f"{name} is not installed: `make test` installs it (apt-get install prometheus docker-compose)")
-    return path
 
 
 def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -35,7 +31,7 @@ def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def compose() -> dict[str, Any]:
     """docker-compose.yml as docker-compose resolves it (anchors merged, paths absolute)."""
-    done = run(tool("docker-compose"), "config")
+    done = run(system_tool("docker-compose"), "config")
     assert done.returncode == 0, done.stderr
     config: dict[str, Any] = yaml.safe_load(done.stdout)
     return config
@@ -83,14 +79,14 @@ def test_compose_grafana_opens_on_the_provisioned_dashboard(compose: dict[str, A
 
 
 def test_promtool_accepts_the_rules_and_the_config() -> None:
-    promtool = tool("promtool")
+    promtool = system_tool("promtool")
     for args in (("check", "rules", "alerts.yml"), ("check", "config", "prometheus.yml")):
         done = run(promtool, *args, cwd=DEPLOY / "prometheus")
         assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_every_alert_fires_on_its_situation_and_not_on_a_healthy_worker() -> None:
-    done = run(tool("promtool"), "test", "rules", "alerts_test.yml", cwd=DEPLOY / "prometheus")
+    done = run(system_tool("promtool"), "test", "rules", "alerts_test.yml", cwd=DEPLOY / "prometheus")
     assert done.returncode == 0, done.stdout + done.stderr
     tested = set(re.findall(r"alertname: (\w+)", (DEPLOY / "prometheus" / "alerts_test.yml").read_text()))
     defined = set(re.findall(r"- alert: (\w+)", (DEPLOY / "prometheus" / "alerts.yml").read_text()))
