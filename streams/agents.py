@@ -17,7 +17,7 @@ from datasketch import MinHashLSH
 from faust.types import EventT
 
 from streams import codecs, metrics
-from streams.app import aggregate_tables, app, clean_lines, clean_seen, confirm_writes, settings, topics
+from streams.app import aggregate_tables, app, clean_lines, clean_seen, confirm_writes, send, settings, topics
 from streams.deadletter import Origin, bounded, dead_letter_headers
 from streams.nlp.pipeline import default_registry, pipeline_for
 from streams.records import (
@@ -52,18 +52,27 @@ async def dead_letter(event: EventT, rejected: Rejected, stage: str) -> None:
     msg = event.message
     headers = dead_letter_headers(rejected, stage, Origin(msg.topic, msg.partition, msg.offset))
     value, headers = bounded(msg.value, headers)
-    await topics.deadletter.send(key=msg.key, value=value, headers=headers)
+    await send(topics.deadletter, key=msg.key, value=value, headers=headers)
     metrics.DEAD_LETTERS.labels(stage, rejected.reason).inc()
     metrics.MESSAGES.labels(stage, "deadletter").inc()
     log.warning("dead letter from %s: %s (%s[%d]@%d)", stage, rejected, msg.topic, msg.partition, msg.offset)
 
 
 async def batches(stream: faust.StreamT, stage: str | None) -> AsyncIterator[Sequence[EventT]]:
-    """Batches of events; `stage` counts them as its input (None: the stage's input was counted already)."""
+    """Batches of events; `stage` counts them as its input (None: the stage's input was counted already).
+
+    An event is acknowledged only once its batch has been processed and everything the batch sent or wrote is on
+    the broker. take_events acknowledges the whole batch when it is closed, processed or not (as when Faust cancels
+    agents on SIGTERM), so each event holds one more reference, released here when the agent asks for more."""
     async for batch in stream.take_events(settings.batch_size, within=settings.batch_within_s):  # type: ignore[attr-defined]
+        for event in batch:
+            event.message.incref()
         if stage:
             metrics.MESSAGES_IN.labels(stage).inc(len(batch))
         yield batch
+        await confirm_writes()
+        for event in batch:
+            await stream.ack(event)
 
 
 async def decode_batch(batch: Sequence[EventT], cls: type[R], stage: str) -> list[tuple[EventT, R]]:
@@ -113,7 +122,7 @@ async def clean_agent(stream: faust.StreamT) -> None:
             return prepare(raw, stamp)
 
         for _event, article in await run_per_item("clean", decoded, prepare_now):
-            await topics.prepared.send(key=article.id.encode(), value=codecs.encode(article))
+            await send(topics.prepared, key=article.id.encode(), value=codecs.encode(article))
             metrics.BOILERPLATE_LINES.labels("static", article.lang or "unknown").inc(article.boilerplate_removed)
 
 
@@ -159,10 +168,9 @@ async def finish_agent(stream: faust.StreamT) -> None:
             if done.index_signature is not None:
                 dedupe.index_add(dedupe_index.get(), done.article.id, done.index_signature)
             cleaned = done.article
-            await topics.clean.send(key=cleaned.id.encode(), value=codecs.encode(cleaned))
+            await send(topics.clean, key=cleaned.id.encode(), value=codecs.encode(cleaned))
             metrics.STAGE_SECONDS.labels("clean").observe(time.perf_counter() - started)
             count_cleaned(cleaned)
-        await confirm_writes()  # before the batch is acked
 
 
 def count_cleaned(article: CleanArticle) -> None:
@@ -210,7 +218,7 @@ async def extract_agent(stream: faust.StreamT) -> None:
             results = [r for _, r in singles]
         metrics.STAGE_SECONDS.labels("extract").observe(time.perf_counter() - started)
         for extracted in results:
-            await topics.extracted.send(key=extracted.article.id.encode(), value=codecs.encode(extracted))
+            await send(topics.extracted, key=extracted.article.id.encode(), value=codecs.encode(extracted))
             metrics.MESSAGES.labels("extract", "ok").inc()
 
 
@@ -220,7 +228,7 @@ async def enrich_agent(stream: faust.StreamT) -> None:
     async for batch in batches(stream, "enrich"):
         items = await decode_batch(batch, ExtractedArticle, "enrich")
         for _event, enriched in await run_per_item("enrich", items, lambda x: enrich(x, registry)):
-            await topics.enriched.send(key=enriched.article.id.encode(), value=codecs.encode(enriched))
+            await send(topics.enriched, key=enriched.article.id.encode(), value=codecs.encode(enriched))
             metrics.MESSAGES.labels("enrich", "ok").inc()
 
 
@@ -247,13 +255,13 @@ def observe_latency(article: CleanArticle, at: float) -> None:
 
 
 async def publish_claim(claim: Claim) -> None:
-    await topics.claims.send(key=claim.claim_id.encode(), value=codecs.encode(claim))
+    await send(topics.claims, key=claim.claim_id.encode(), value=codecs.encode(claim))
     metrics.CLAIMS.labels(claim.type, claim.certainty, claim.lang).inc()
     # Re-keyed by actor so each actor's panes live in one partition; stamped with event time.
     at = aggregates.event_time(claim, time.time())
     for actor_id in aggregates.actor_keys(claim):
         event = aggregates.actor_claim(actor_id, claim, at)
-        await topics.actor_claims.send(key=actor_id.encode(), value=codecs.encode(event), timestamp=at)
+        await send(topics.actor_claims, key=actor_id.encode(), value=codecs.encode(event), timestamp=at)
 
 
 RECENT_CLAIMS_KEPT = 20
@@ -270,23 +278,23 @@ async def aggregate_agent(stream: faust.StreamT) -> None:
         if isinstance(decoded, Rejected):
             await dead_letter(event, decoded, "aggregates")
             continue
-        links = count_claim(decoded.to_representation(), event.message.offset)
+        links = count_claim(decoded.to_representation())
         for link in links:
-            await topics.claim_links.send(key=link.actor_id.encode(), value=codecs.encode(link))
+            await send(topics.claim_links, key=link.actor_id.encode(), value=codecs.encode(link))
         await confirm_writes()  # before the event is acked
         metrics.MESSAGES.labels("aggregates", "ok").inc()
         metrics.STAGE_SECONDS.labels("aggregates").observe(time.perf_counter() - started)
 
 
-def count_claim(data: Mapping[str, Any], offset: int) -> list[ClaimLink]:
+def count_claim(data: Mapping[str, Any]) -> list[ClaimLink]:
     """Read the tables, let aggregates.count decide, write back (inside stream iteration: the tables write
     to the event's partition)."""
     actor = str(data["actor_id"])
     tables = aggregate_tables
-    seen_key, recent_key = f"{actor}|{data['claim_id']}", f"{actor}|{data['type']}"
+    recent_key = f"{actor}|{data['type']}"
     days = aggregates.window_panes(aggregates.WINDOW_BY_LABEL["7d"], float(data["at"]))
     counted = aggregates.count(
-        data, offset, seen=tables.seen[seen_key].current(),
+        data,
         panes={label: table[actor].current() for label, table in tables.panes.items()},
         recent_here=list(tables.recent[recent_key].current() or []),
         recent_week=[e for day in days for e in (at_time(tables.recent, recent_key, day) or [])],
@@ -294,8 +302,6 @@ def count_claim(data: Mapping[str, Any], offset: int) -> list[ClaimLink]:
     )
     for label, pane in counted.panes.items():
         tables.panes[label][actor] = pane
-    if counted.seen is not None:
-        tables.seen[seen_key] = counted.seen
     if counted.recent is not None:
         tables.recent[recent_key] = counted.recent
     if counted.changed:
@@ -330,8 +336,9 @@ async def publish_aggregates() -> None:
     for actor in actors:
         for spec in aggregates.WINDOWS:
             record = aggregates.record(actor, spec, end, window_of(actor, spec.label, end), stamp)
-            await topics.actor_aggregates.send(key=actor.encode(), value=codecs.encode(record))
+            await send(topics.actor_aggregates, key=actor.encode(), value=codecs.encode(record))
             metrics.AGGREGATES_PUBLISHED.labels(spec.label).inc()
+    await confirm_writes()  # no input offset depends on these, but the timer's list must not grow
 
 
 republished = False

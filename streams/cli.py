@@ -44,13 +44,12 @@ def ensure_topics(settings: Settings) -> None:
 @cli.command()
 def worker() -> None:
     """Run the Faust worker (all agents) against CLAIMSTREAM_BROKER, or the embedded broker's address."""
-    import faust
-
     settings = _settings()
     ensure_topics(settings)
     from streams.agents import app  # importing registers the agents
+    from streams.draining import DrainingWorker
 
-    faust.Worker(app, loglevel=settings.log_level, quiet=True).execute_from_commandline()
+    DrainingWorker(app, loglevel=settings.log_level, quiet=True).execute_from_commandline()
 
 
 @cli.command()
@@ -354,3 +353,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+

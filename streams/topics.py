@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from streams.settings import Settings
-from streams.stages.aggregates import SEEN_KEEP_S, WINDOW_BY_LABEL, pane_keep_s
+from streams.stages.aggregates import RECENT_KEEP_S, WINDOW_BY_LABEL, pane_keep_s
 
 RAW = "articles.raw"
 CLEAN = "articles.clean"
@@ -25,11 +25,10 @@ SINGLE_PARTITION = (PREPARED,)
 
 # Faust table names; their changelog topics are "<app_id>-<table>-changelog".
 PANE_TABLES = {"1h": "actor-panes-5m", "24h": "actor-panes-1h", "7d": "actor-panes-1d"}  # by window label
-AGGREGATE_SEEN_TABLE = "actor-claims-seen"  # "<actor>|<claim id>" -> offset that counted it
 LINKS_TABLE = "actor-recent-claims"  # "<actor>|<type>" -> recent claims, for corroboration links
 LINES_TABLE = "clean-lines"  # "<outlet>|<line hash>" -> recent articles that carried the line
 SEEN_TABLE = "clean-seen"  # article id -> duplicate_of, learned lines removed, MinHash signature
-TABLES = (*PANE_TABLES.values(), AGGREGATE_SEEN_TABLE, LINKS_TABLE, LINES_TABLE, SEEN_TABLE)
+TABLES = (*PANE_TABLES.values(), LINKS_TABLE, LINES_TABLE, SEEN_TABLE)
 SINGLE_PARTITION_TABLES = (LINES_TABLE, SEEN_TABLE)
 
 
@@ -57,7 +56,7 @@ def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
     for table in (LINES_TABLE, SEEN_TABLE):
         configs[changelog_topic(settings, table)].update({"cleanup.policy": "compact"})
     keep_s = {**{table: pane_keep_s(WINDOW_BY_LABEL[label]) for label, table in PANE_TABLES.items()},
-              AGGREGATE_SEEN_TABLE: SEEN_KEEP_S, LINKS_TABLE: SEEN_KEEP_S}
+              LINKS_TABLE: RECENT_KEEP_S}
     for table, seconds in keep_s.items():
         configs[changelog_topic(settings, table)].update({"cleanup.policy": "compact,delete",
                                                           "retention.ms": str(seconds * 1000)})

@@ -43,7 +43,7 @@ def pane_keep_s(spec: WindowSpec) -> int:
     return spec.size_s + spec.step_s + LATENESS_S
 
 
-SEEN_KEEP_S = pane_keep_s(WINDOWS[-1])  # counted (actor, claim) pairs and recent claims: as long as day panes
+RECENT_KEEP_S = pane_keep_s(WINDOWS[-1])  # recent claims, for links: as long as day panes
 LINK_TOLERANCE = 0.05  # two figures within 5 % of each other agree
 
 
@@ -95,12 +95,17 @@ def pane_start(at: float, step_s: int) -> float:
     return at - (at % step_s)
 
 
-def apply_to_pane(pane: Pane, event: Mapping[str, Any], offset: int) -> Pane | None:
-    """The pane with the event in it, or None when the pane has it already (offset at or below its last)."""
-    if pane and int(pane.get("o", -1)) >= offset:
+def apply_to_pane(pane: Pane, event: Mapping[str, Any]) -> Pane | None:
+    """The pane with the event in it, or None when the pane has counted this claim already.
+
+    Each pane keeps the ids of the claims it counted, so counting is idempotent pane by pane, whatever the order
+    events come in: a redelivery, a replay, a copy re-sent, or (seen with Faust around rebalances) events held
+    back past later ones until a restart. An offset-based rule cannot survive that last case."""
+    ids = pane.get("ids", []) if pane else []
+    if event["claim_id"] in ids:
         return None
     new: Pane = {
-        "o": offset,
+        "ids": sorted([*ids, event["claim_id"]]),
         "claims": int(pane.get("claims", 0)) + 1,
         "articles": sorted(set(pane.get("articles", [])) | {event["article_id"]}),
         "sources": sorted(set(pane.get("sources", [])) | {event["source"]}),
@@ -190,7 +195,7 @@ def recompute(claims: Iterable[Mapping[str, Any]], spec: WindowSpec, end_by_acto
         starts = set(window_panes(spec, end))
         panes: list[Pane] = []
         for (a, _), e in events.items():
-            pane = apply_to_pane({}, e, 0) if a == actor and pane_start(e["at"], spec.step_s) in starts else None
+            pane = apply_to_pane({}, e) if a == actor and pane_start(e["at"], spec.step_s) in starts else None
             if pane is not None:
                 panes.append(pane)
         out[actor] = merge(panes)
@@ -231,27 +236,27 @@ def links_for(actor_id: str, claim_type: str, event: Mapping[str, Any], recent: 
 
 @dataclass(frozen=True)
 class Counted:
-    """What one actor-claim event changes: the panes to write, the `seen` and `recent` entries to write (None:
-    unchanged), the links it makes, and whether the actor's records need publishing."""
+    """What one actor-claim event changes: the panes to write, the `recent` entry to write (None: unchanged), the
+    links it makes, and whether the actor's records need publishing."""
 
     panes: dict[str, Pane]
-    seen: dict[str, int] | None
     recent: list[dict[str, Any]] | None
     links: list[ClaimLink]
     changed: bool
 
 
-def count(event: Mapping[str, Any], offset: int, seen: Mapping[str, Any] | None, panes: Mapping[str, Pane],
-          recent_here: list[dict[str, Any]], recent_week: list[dict[str, Any]], keep: int) -> Counted:
-    """Apply one actor-claim event at `offset`. `seen` is the (actor, claim) entry, `panes` the event's pane per
-    window label, `recent_here` the recent claims of the event's day and `recent_week` those of the last 7 days."""
-    if seen and int(seen.get("o", -1)) != offset:
-        return Counted({}, None, None, [], False)  # the same claim again (article re-sent, claims replayed)
-    updated = {label: new for label, pane in panes.items()
-               if (new := apply_to_pane(pane, event, offset)) is not None}  # None: a redelivery after a crash
+def count(event: Mapping[str, Any], panes: Mapping[str, Pane], recent_here: list[dict[str, Any]],
+          recent_week: list[dict[str, Any]], keep: int) -> Counted:
+    """Apply one actor-claim event. `panes` is the event's pane per window label, `recent_here` the recent claims
+    of the event's day and `recent_week` those of the last 7 days. A claim every pane has counted already (the same
+    claim again: redelivered, replayed, re-sent) changes nothing; one a crash left in some panes only is added to
+    the others."""
+    updated = {label: new for label, pane in panes.items() if (new := apply_to_pane(pane, event)) is not None}
+    if not updated:
+        return Counted({}, None, [], False)
     kept = remember(recent_here, event, keep)
     links = links_for(str(event["actor_id"]), str(event["type"]), event, recent_week) if kept is not None else []
-    return Counted(updated, None if seen else {"o": offset}, kept, links, True)
+    return Counted(updated, kept, links, True)
 
 
 def _relation(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None, tolerance: float) -> str | None:

@@ -228,7 +228,7 @@ def test_aggregates_equal_recomputation_after_a_replay_from_offset_zero(worker: 
     rewind_group(worker, [worker.topic(name) for name in inputs])
     worker.start().wait_ready()
     # Every stage runs again from the first offset: claims are sent again (same ids), and so are actor-claim
-    # events, whose old offsets the tables have already counted and whose new ones carry known claim ids.
+    # events, whose claim ids the panes have counted already.
     consume(worker.broker, worker.topic("actor-claims"), timeout_s=120,
             until=lambda rs: len(rs) >= 2 * len(actor_claims))
     again = consume(worker.broker, worker.topic("claims"), until=lambda rs: False, timeout_s=3)

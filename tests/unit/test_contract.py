@@ -45,7 +45,7 @@ def produced() -> dict[type[Record], list[Record]]:
     out[records.EnrichedArticle] = list(enriched)
     all_claims = [c for e in enriched for c in claims(e)]
     out[records.Claim] = list(all_claims)
-    panes = [apply_to_pane({}, actor_claim("PRK", c, 1_790_000_000.0), n) for n, c in enumerate(all_claims[:8])]
+    panes = [apply_to_pane({}, actor_claim("PRK", c, 1_790_000_000.0)) for c in all_claims[:8]]
     window = merge(p for p in panes if p is not None)
     out[records.ActorAggregate] = [record("PRK", spec, 1_790_000_000.0, window, datetime.now(UTC)) for spec in WINDOWS]
     out[records.ActorClaim] = [records.ActorClaim.from_data(actor_claim(a["id"], c, 1_790_000_000.0))
