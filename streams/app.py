@@ -60,6 +60,24 @@ async def confirm_writes() -> None:
         await asyncio.gather(*pending)
 
 
+def shorter_fetch_wait(wait_ms: int) -> None:
+    """Faust creates its worker consumer with fetch_max_wait_ms=1500 and no setting to change it; set ours on the
+    consumer before it starts (the embedded broker holds every fetch for the whole wait: see Settings)."""
+    from faust.transport.drivers import aiokafka as driver
+
+    create = driver.AIOKafkaConsumerThread._create_worker_consumer
+    if getattr(create, "fetch_wait_ms", None) == wait_ms:
+        return
+
+    def create_worker_consumer(self: Any, transport: Any) -> Any:
+        consumer = create(self, transport)
+        consumer._fetch_max_wait_ms = wait_ms  # read by AIOKafkaConsumer.start() for its Fetcher
+        return consumer
+
+    create_worker_consumer.fetch_wait_ms = wait_ms  # type: ignore[attr-defined]
+    driver.AIOKafkaConsumerThread._create_worker_consumer = create_worker_consumer  # type: ignore[method-assign]
+
+
 def broker_credentials(settings: Settings) -> faust.types.auth.CredentialsT | None:
     """Faust's form of the security settings (the same ones kafka-python gets)."""
     if settings.uses_sasl:
@@ -91,11 +109,18 @@ def create_app(settings: Settings) -> faust.App:
         datadir=settings.data_dir,
         table_cleanup_interval=60.0,
         table_standby_replicas=0,  # a worker's tables hold only its own partitions (cleanup timers rely on it)
+        # Faust compares the changelog offset it last read with the topic's end when a rebalance keeps a
+        # partition; the embedded broker under-reported ends (see producer_max_batch_size) and the worker crashed
+        # (ConsistencyError, when a second worker left). The check guards RocksDB files against deleted topics;
+        # these tables live in memory, so there is no file to disagree with.
+        recovery_consistency_check=False,
         producer_acks=-1,
         producer_max_request_size=settings.message_max_bytes,
+        producer_max_batch_size=settings.producer_max_batch_size,  # one record per batch on Tansu: see settings
         consumer_max_fetch_size=settings.message_max_bytes,
         Table=ConfirmedTable,
     )
+    shorter_fetch_wait(settings.fetch_wait_ms)
     setup_prometheus_sensors(app, name_prefix="faust")
     return app
 

@@ -45,7 +45,14 @@ class Settings:
     dedupe_window_s: float = 7 * 86400
     dedupe_threshold: float = 0.5
     batch_size: int = 64
-    batch_within_s: float = 0.2
+    batch_within_s: float = 0.05  # each batched stage waits up to this long for a fuller batch: it adds to latency
+    # Producer record batches, in bytes; 0 means "auto": one record per batch on a loopback broker, 16384 (the
+    # client default) elsewhere. The embedded broker (Tansu) reports a partition's end offset as the start of
+    # its last batch, so Faust's table recovery stopped short of the last records (and lag read low).
+    producer_batch_bytes: int = 0
+    # How long a fetch waits for data; 0 means "auto": 25 ms on a loopback broker, 1500 (Faust's) elsewhere. The
+    # embedded broker answers a fetch only when the wait is over, data or not: each hop between stages waited.
+    fetch_max_wait_ms: int = 0
     data_dir: str = field(default_factory=lambda: os.path.join(os.getcwd(), ".claimstream"))
     log_level: str = "info"
     # Kafka security, given to Faust and to kafka-python (CLI, topic creation) alike.
@@ -73,6 +80,14 @@ class Settings:
     @property
     def on_loopback(self) -> bool:
         return all(host_of(h) in ("127.0.0.1", "localhost", "::1") for h in self.bootstrap_servers)
+
+    @property
+    def fetch_wait_ms(self) -> int:
+        return self.fetch_max_wait_ms or (25 if self.on_loopback else 1500)
+
+    @property
+    def producer_max_batch_size(self) -> int:
+        return self.producer_batch_bytes or (1 if self.on_loopback else 16384)
 
     def group_timeouts(self) -> dict[str, float]:
         """Faust's broker_* timeout settings: explicit values win, then the loopback/cluster default."""
@@ -165,6 +180,11 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
             raise SettingsError(f"{ENV_PREFIX}{name.upper()} must be >= 1, got {getattr(settings, name)}")
     if not 0 < settings.dedupe_threshold <= 1:
         raise SettingsError(f"{ENV_PREFIX}DEDUPE_THRESHOLD must be in (0, 1], got {settings.dedupe_threshold}")
+    if settings.fetch_max_wait_ms < 0:
+        raise SettingsError(f"{ENV_PREFIX}FETCH_MAX_WAIT_MS must be >= 0 (0: auto), got {settings.fetch_max_wait_ms}")
+    if settings.producer_batch_bytes < 0:
+        raise SettingsError(f"{ENV_PREFIX}PRODUCER_BATCH_BYTES must be >= 0 (0: auto), "
+                            f"got {settings.producer_batch_bytes}")
     if settings.batch_within_s <= 0:
         raise SettingsError(f"{ENV_PREFIX}BATCH_WITHIN_S must be > 0, got {settings.batch_within_s}")
     if settings.processing_guarantee not in ("at_least_once", "exactly_once"):

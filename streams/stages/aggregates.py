@@ -45,6 +45,7 @@ def pane_keep_s(spec: WindowSpec) -> int:
 
 RECENT_KEEP_S = pane_keep_s(WINDOWS[-1])  # recent claims, for links: as long as day panes
 LINK_TOLERANCE = 0.05  # two figures within 5 % of each other agree
+LINKED_SOURCES = 3  # a new claim is linked to the latest claim of at most this many other sources
 
 
 def source_key(claim: Mapping[str, Any]) -> str:
@@ -212,14 +213,19 @@ def remember(entries: list[dict[str, Any]], event: Mapping[str, Any], keep: int)
 
 
 def links_for(actor_id: str, claim_type: str, event: Mapping[str, Any], recent: Iterable[Mapping[str, Any]],
-              tolerance: float = LINK_TOLERANCE) -> list[ClaimLink]:
+              tolerance: float = LINK_TOLERANCE, max_sources: int = LINKED_SOURCES) -> list[ClaimLink]:
     """Corroborates / conflicts links between a new claim and recent claims of the same actor and type from
-    other articles and other sources (copies never reach here: they count for no actor)."""
-    links = []
-    for other in recent:
+    other articles and other sources (copies never reach here: they count for no actor): the latest claim of
+    each other source, for the `max_sources` latest sources. Every pair would be a flood on a busy actor (seen:
+    16 links per claim on wire copy, 140 possible per claim), and the latest word of a source is its position."""
+    links: list[ClaimLink] = []
+    linked_sources: set[str] = set()
+    for other in sorted(recent, key=lambda e: (-float(e["at"]), str(e["claim_id"]))):
+        if len(linked_sources) >= max_sources:
+            break
         if other["claim_id"] == event["claim_id"] or other["article_id"] == event["article_id"]:
             continue
-        if other["source"] == event["source"]:
+        if other["source"] == event["source"] or other["source"] in linked_sources:
             continue
         relation = _relation(event.get("quantity"), other.get("quantity"), tolerance)
         if relation is None:
@@ -231,6 +237,7 @@ def links_for(actor_id: str, claim_type: str, event: Mapping[str, Any], recent: 
             article_ids=[p["article_id"] for p in pair], sources=[p["source"] for p in pair],
             values=[(p.get("quantity") or {}).get("value") for p in pair],
         ))
+        linked_sources.add(str(other["source"]))
     return links
 
 

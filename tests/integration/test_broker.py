@@ -89,3 +89,33 @@ def test_claimstream_broker_command_runs_until_ctrl_c(tmp_path: Path) -> None:
     assert "Traceback" not in stderr
     assert "ready on" in stderr
     assert not port_in_use("127.0.0.1", port)
+
+
+def test_end_offsets_are_exact_when_each_record_is_its_own_batch(broker: EmbeddedBroker) -> None:
+    """Tansu reports a partition's end as the start of its last batch (5 records in one batch: end 1), which made
+    Faust's table recovery stop short of the last writes. The worker's producers send one record per batch on a
+    loopback broker (Settings.producer_max_batch_size), and then the end is exact."""
+    import asyncio
+
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+    async def end_after_five(topic: str, batch_bytes: int) -> int:
+        producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, linger_ms=50, max_batch_size=batch_bytes)
+        await producer.start()
+        try:
+            sent = [await producer.send(topic, b"x%d" % n, partition=0) for n in range(5)]
+            assert [(await s).offset for s in sent] == [0, 1, 2, 3, 4]
+        finally:
+            await producer.stop()
+        consumer = AIOKafkaConsumer(bootstrap_servers=broker.bootstrap)
+        await consumer.start()
+        try:
+            ends = await consumer.end_offsets([TopicPartition(topic, 0)])
+        finally:
+            await consumer.stop()
+        return int(next(iter(ends.values())))
+
+    suffix = os.urandom(4).hex()
+    assert asyncio.run(end_after_five(f"ends-single-{suffix}", 1)) == 5
+    batched = asyncio.run(end_after_five(f"ends-batched-{suffix}", 16384))
+    sys.stderr.write(f"\n[broker] end offset after 5 records in one batch: {batched} (exact: 5)\n")

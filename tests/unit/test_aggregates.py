@@ -677,3 +677,19 @@ def test_links_to_every_qualifying_recent_claim() -> None:
     assert sorted((link.relation, link.claim_ids[1]) for link in links) == [
         ("conflicts", "claim-b-seoul"), ("corroborates", "claim-c-daily")]
     assert all(link_errors(link) == [] for link in links)
+
+
+def test_links_go_to_the_latest_claim_of_each_other_source_for_a_few_sources() -> None:
+    sources = [{"id": f"src-{n}", "name": f"Source {n}", "kind": "organization", "country": "KOR", "verb": "said"}
+               for n in range(5)]
+    recent: list[dict[str, Any]] = []
+    for n in range(10):  # two claims from each of five sources, older to newer
+        e = event("PRK", make_claim(f"claim-r-{n:02d}", f"art-{n}", quantity=soldiers(11000),
+                                    source=sources[n % 5]), ts(T) + n)
+        recent = remember(recent, e, 20) or recent
+    new = event("PRK", make_claim("claim-new", "art-new", quantity=soldiers(11000), source=JCS), ts(T) + 60)
+    links = links_for("PRK", "deployment", new, recent)
+    assert [link.claim_ids for link in links] == [["claim-new", "claim-r-09"], ["claim-new", "claim-r-08"],
+                                                  ["claim-new", "claim-r-07"]]
+    assert all(link.relation == "corroborates" for link in links)
+    assert len(links_for("PRK", "deployment", new, recent, max_sources=10)) == 5  # one per source

@@ -190,3 +190,22 @@ def test_with_overrides_returns_a_new_settings() -> None:
 def test_zero_publish_interval_is_rejected_at_start_up() -> None:
     with pytest.raises(SettingsError):
         from_env({"CLAIMSTREAM_AGGREGATE_PUBLISH_S": "0"})
+
+
+def test_producer_batches_hold_one_record_on_a_loopback_broker_by_default() -> None:
+    # Tansu reports a partition's end as the start of its last batch: one record per batch keeps it exact.
+    assert from_env({"CLAIMSTREAM_BROKER": "kafka://127.0.0.1:9092"}).producer_max_batch_size == 1
+    assert from_env({"CLAIMSTREAM_BROKER": "kafka://kafka:9092"}).producer_max_batch_size == 16384
+    assert from_env({"CLAIMSTREAM_BROKER": "kafka://kafka:9092", "CLAIMSTREAM_PRODUCER_BATCH_BYTES": "65536"}
+                    ).producer_max_batch_size == 65536
+    with pytest.raises(SettingsError, match="PRODUCER_BATCH_BYTES"):
+        from_env({"CLAIMSTREAM_PRODUCER_BATCH_BYTES": "-1"})
+
+
+def test_fetch_wait_is_short_on_a_loopback_broker_by_default() -> None:
+    # Tansu answers a fetch only when its wait is over: every hop between stages waited that long.
+    assert from_env({"CLAIMSTREAM_BROKER": "kafka://127.0.0.1:9092"}).fetch_wait_ms == 25
+    assert from_env({"CLAIMSTREAM_BROKER": "kafka://kafka:9092"}).fetch_wait_ms == 1500
+    assert from_env({"CLAIMSTREAM_FETCH_MAX_WAIT_MS": "200"}).fetch_wait_ms == 200
+    with pytest.raises(SettingsError, match="FETCH_MAX_WAIT_MS"):
+        from_env({"CLAIMSTREAM_FETCH_MAX_WAIT_MS": "-5"})
