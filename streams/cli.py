@@ -354,3 +354,65 @@ def main() -> None:
 if __name__ == "__main__":
     main()
 
+
+@cli.command()
+def bench(articles: Annotated[int, typer.Option(min=20, help="stories in the main set")] = 1000,
+          workers: Annotated[str, typer.Option(help="worker counts to run end to end, comma-separated")] = "1,2",
+          seed: Annotated[int, typer.Option(help="seed of the generated stories")] = 1,
+          keep: Annotated[Path | None, typer.Option(help="keep broker and worker logs in this folder")] = None,
+          as_json: Annotated[bool, typer.Option("--json", help="print one JSON object instead of the table")] = False,
+          ) -> None:
+    """Throughput against the spaCy ceiling, latency and memory, in one run (see docs/PERFORMANCE.md)."""
+    from streams.bench import run
+
+    try:
+        counts = sorted({int(w) for w in workers.split(",") if w.strip()})
+    except ValueError as exc:
+        err.print(f"[red]--workers wants comma-separated numbers, got {workers!r}[/]")
+        raise typer.Exit(2) from exc
+    if not counts or min(counts) < 1:
+        err.print("[red]--workers wants at least one count ≥ 1[/]")
+        raise typer.Exit(2)
+    with err.status("benchmark") as status:
+        def progress(message: str) -> None:
+            status.update(message)
+            err.log(message)
+
+        result = run(articles, counts, seed, keep, progress)
+    if as_json:
+        print(orjson.dumps(result).decode())
+    else:
+        _print_bench(result)
+
+
+def _print_bench(result: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    def ratio(key: str) -> str:
+        value = result["ratios"].get(key)
+        return "" if value is None else f"{value:.2f}"
+
+    table = Table(title=f"claimstream bench — {result['articles']} stories, {result['corpus']['words_mean']:.0f} "
+                        f"words on average, {result['machine']['cpus']} CPUs")
+    for column in ("measurement", "articles/s", "sentences/s", "× ceiling", "latency p50/p95/p99 (full · half)",
+                   "peak RSS MB"):
+        table.add_column(column, justify="left" if column == "measurement" else "right")
+    top = result["ceiling"]
+    table.add_row("(a) spaCy tokenizer + sentencizer", f"{top['articles_per_s']:.1f}", f"{top['sentences_per_s']:.0f}",
+                  "1.00", "", "")
+    inproc = result["inprocess"]
+    table.add_row("(b) stage functions in-process", f"{inproc['articles_per_s']:.1f}",
+                  f"{inproc['sentences_per_s']:.0f}", ratio("inprocess_vs_ceiling"), "", "")
+    for n, e2e in result["e2e"].items():
+        full, half = e2e["latency_full_load_s"], e2e["latency_half_load_s"]
+        lat = " · ".join("/".join(f"{d.get(p, float('nan')):.2f}" for p in ("p50", "p95", "p99")) for d in (full, half))
+        ceiling_ratio = e2e["throughput"]["articles_per_s"] / top["articles_per_s"]
+        table.add_row(f"(c) end to end, {n} worker{'s' if n != '1' else ''}",
+                      f"{e2e['throughput']['articles_per_s']:.1f}", f"{e2e['throughput']['sentences_per_s']:.0f}",
+                      f"{ceiling_ratio:.2f}", lat, " ".join(f"{r:.0f}" for r in e2e["worker_rss_mb_peak"]))
+    Console().print(table)
+    if result["ratios"].get("scale_2_vs_1") is not None:
+        Console().print(f"2 workers / 1 worker: {result['ratios']['scale_2_vs_1']:.2f}")
+    for target in result["targets"]:
+        mark = {True: "[green]met[/]", False: "[red]missed[/]", None: "[yellow]not measured[/]"}[target["met"]]
+        Console().print(f"{mark}  {target['target']} (measured: {target['value']})")

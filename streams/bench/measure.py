@@ -1,0 +1,377 @@
+"""The measurements of `claimstream bench`, all on the same generated stories in one run:
+
+(a) ceiling: the spaCy blank tokenizer + sentencizer alone on the cleaned bodies — what any design that reads the
+    text must pay; (b) in-process: the pure stage functions, page to claim and into the aggregates, no Kafka;
+(c) end to end: an embedded broker, N worker processes, articles produced with aiokafka, claims read back —
+    throughput at full load, produce-to-claim latency at full and at half load, worker peak RSS and CPU.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import spacy
+
+from streams import codecs
+from streams import topics as t
+from streams.bench.corpus import Story
+from streams.broker import EmbeddedBroker, _die_with_parent, create_topics, free_port
+from streams.offline import process
+from streams.records import Claim
+from streams.settings import from_env
+from streams.stages import aggregates
+from streams.stages.clean import CleanMemory, clean
+from streams.stages.rejected import Rejected
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Throughput:
+    articles: int
+    sentences: int
+    seconds: float
+
+    @property
+    def articles_per_s(self) -> float:
+        return self.articles / self.seconds if self.seconds else 0.0
+
+    @property
+    def sentences_per_s(self) -> float:
+        return self.sentences / self.seconds if self.seconds else 0.0
+
+    def asdict(self) -> dict[str, float]:
+        return {"articles": self.articles, "sentences": self.sentences, "seconds": round(self.seconds, 3),
+                "articles_per_s": round(self.articles_per_s, 2), "sentences_per_s": round(self.sentences_per_s, 1)}
+
+
+def percentiles(values: Sequence[float]) -> dict[str, float]:
+    """p50/p95/p99 (nearest rank) in seconds; empty when there is nothing to rank."""
+    if not values:
+        return {}
+    ranked = sorted(values)
+
+    def rank(q: float) -> float:
+        return round(ranked[min(len(ranked) - 1, max(0, int(q * len(ranked) + 0.999999) - 1))], 4)
+
+    return {"p50": rank(0.50), "p95": rank(0.95), "p99": rank(0.99), "n": len(ranked)}
+
+
+# --- (a) the ceiling ---------------------------------------------------------------------------------------------
+
+def cleaned_bodies(stories: Iterable[Story]) -> list[tuple[str, str]]:
+    """(lang, body) of each story after cleaning: the text every later stage reads."""
+    memory, out = CleanMemory(), []
+    for s in stories:
+        raw = codecs.decode_raw_article(orjson.dumps(s.article), 4 * 1024 * 1024)
+        done = raw if isinstance(raw, Rejected) else clean(raw, datetime.now(UTC), memory)
+        if not isinstance(done, Rejected):
+            out.append((done.lang or "en", done.body))
+    return out
+
+
+def ceiling(bodies: list[tuple[str, str]]) -> tuple[Throughput, int]:
+    """spaCy tokenizer + sentencizer on the bodies (nlp.pipe per language); returns the tokens counted too."""
+    models = {}
+    for lang in sorted({lang for lang, _ in bodies}):
+        models[lang] = spacy.blank(lang)
+        models[lang].add_pipe("sentencizer")
+        list(models[lang].pipe(b for lg, b in bodies[:20] if lg == lang))  # warm
+    sentences = tokens = 0
+    started = time.perf_counter()
+    for lang, model in models.items():
+        for doc in model.pipe((b for lg, b in bodies if lg == lang), batch_size=64):
+            sentences += sum(1 for _ in doc.sents)
+            tokens += len(doc)
+    return Throughput(len(bodies), sentences, time.perf_counter() - started), tokens
+
+
+# --- (b) in-process ----------------------------------------------------------------------------------------------
+
+class InMemoryAggregates:
+    """The aggregate agent's bookkeeping on dicts: panes per window step and recent claims for links — the same
+    pure function (aggregates.count) the agent applies to its tables."""
+
+    def __init__(self) -> None:
+        self.panes: dict[tuple[str, str, float], aggregates.Pane] = {}
+        self.recent: dict[tuple[str, float], list[dict[str, Any]]] = {}
+        self.events = 0
+        self.links = 0
+
+    def add(self, claim: Claim, now: float) -> None:
+        at = aggregates.event_time(claim, now)
+        for actor in aggregates.actor_keys(claim):
+            event = aggregates.actor_claim(actor, claim, at)
+            self.events += 1
+            recent_key = f"{actor}|{claim.type}"
+            day = aggregates.pane_start(at, aggregates.DAY_S)
+            week = aggregates.window_panes(aggregates.WINDOW_BY_LABEL["7d"], at)
+            starts = {s.label: aggregates.pane_start(at, s.step_s) for s in aggregates.WINDOWS}
+            counted = aggregates.count(event, panes={label: self.panes.get((actor, label, start), {})
+                                                     for label, start in starts.items()},
+                                       recent_here=self.recent.get((recent_key, day), []),
+                                       recent_week=[e for d in week for e in self.recent.get((recent_key, d), [])],
+                                       keep=20)
+            for label, pane in counted.panes.items():
+                self.panes[(actor, label, starts[label])] = pane
+            if counted.recent is not None:
+                self.recent[(recent_key, day)] = counted.recent
+            self.links += len(counted.links)
+
+
+@dataclass(frozen=True)
+class InProcess:
+    throughput: Throughput
+    claims: list[Claim]
+    actor_events: int
+
+
+def in_process(stories: list[Story], sentences: int, warm: list[Story]) -> InProcess:
+    """Every pure stage, page to claim (offline.process: the agents' functions, batched for nlp.pipe), then each
+    claim into the aggregates."""
+    list(process(((s.article["id"], s.article) for s in warm), 4 * 1024 * 1024))  # load the pipelines
+    started = time.perf_counter()
+    found: list[Claim] = []
+    for outcome in process(((s.article["id"], s.article) for s in stories), 4 * 1024 * 1024):
+        found += outcome.claims
+    tables, now = InMemoryAggregates(), time.time()
+    for claim in found:
+        tables.add(claim, now)
+    seconds = time.perf_counter() - started
+    return InProcess(Throughput(len(stories), sentences, seconds), found, tables.events)
+
+
+# --- (c) end to end ----------------------------------------------------------------------------------------------
+
+def proc_status(pid: int) -> dict[str, float]:
+    """Peak and current RSS (MB) and CPU seconds of a process, from /proc."""
+    out: dict[str, float] = {}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(("VmHWM:", "VmRSS:")):
+                out[line[:5].lower()] = int(line.split()[1]) / 1024
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        out["cpu_s"] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        pass
+    return out
+
+
+def metric_sum(ports: Iterable[int], line_prefix: str) -> float:
+    """The sum over workers of one Prometheus sample (0 where a worker does not answer yet)."""
+    total = 0.0
+    for port in ports:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+                text = response.read().decode()
+        except OSError:
+            continue
+        total += next((float(line[len(line_prefix):]) for line in text.splitlines() if line.startswith(line_prefix)),
+                      0.0)
+    return total
+
+
+AGGREGATED = 'claimstream_messages_in_total{stage="aggregates"} '
+ARTICLES_DONE = 'claimstream_messages_out_total{outcome="ok",stage="claims"} '
+
+
+@dataclass
+class Load:
+    """One load phase: when each article went out, when each of its claims came back."""
+
+    sent_at: dict[str, float] = field(default_factory=dict)
+    latencies: list[float] = field(default_factory=list)
+    claims: int = 0
+    actor_events: int = 0  # actor-claim events those claims make: what the aggregates must take in
+    first_sent: float = 0.0
+    finished: float = 0.0
+
+    def throughput(self, sentences: int) -> Throughput:
+        return Throughput(len(self.sent_at), sentences, self.finished - self.first_sent)
+
+
+class Cluster:
+    """An embedded broker on a free port and N `claimstream worker` processes sharing one consumer group."""
+
+    def __init__(self, workers: int, workdir: Path):
+        self.workdir = workdir
+        self.broker = EmbeddedBroker("127.0.0.1", free_port(), log_file=workdir / "tansu.log")
+        self.ports = [free_port() for _ in range(workers)]
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.env = {**os.environ, "CLAIMSTREAM_TOPIC_PREFIX": "bench.", "CLAIMSTREAM_APP_ID": "claimstream-bench",
+                    "CLAIMSTREAM_LOG_LEVEL": "info"}
+
+    def start(self, ready_timeout_s: float = 180) -> Cluster:
+        self.broker.start()
+        self.env["CLAIMSTREAM_BROKER"] = self.broker.url
+        settings = from_env(self.env)
+        create_topics(settings.bootstrap_servers, t.all_topics(settings), t.topic_configs(settings))
+        self.raw, self.claims = settings.topic(t.RAW), settings.topic(t.CLAIMS)
+        for n, port in enumerate(self.ports):
+            env = {**self.env, "CLAIMSTREAM_WEB_PORT": str(port), "CLAIMSTREAM_DATA_DIR": str(self.workdir / f"w{n}")}
+            with open(self.workdir / f"worker-{n}.log", "ab") as log:
+                self.procs.append(subprocess.Popen([sys.executable, "-m", "streams", "worker"], env=env,
+                                                   stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir,
+                                                   preexec_fn=_die_with_parent))  # no orphan if the bench dies
+        deadline = time.monotonic() + ready_timeout_s
+        while not all(self._ready(n) for n in range(len(self.procs))):
+            if time.monotonic() > deadline or any(p.poll() is not None for p in self.procs):
+                raise RuntimeError(f"workers not ready; see the logs in {self.workdir}")
+            time.sleep(0.3)
+        return self
+
+    def _ready(self, n: int) -> bool:
+        return b"Worker ready" in (self.workdir / f"worker-{n}.log").read_bytes()
+
+    def status(self) -> list[dict[str, float]]:
+        return [proc_status(p.pid) for p in self.procs]
+
+    def metric(self, line_prefix: str) -> float:
+        return metric_sum(self.ports, line_prefix)
+
+    def stop(self) -> None:
+        for p in self.procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in self.procs:
+            try:
+                p.wait(40)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        self.broker.stop()
+
+
+async def drive(cluster: Cluster, stories: Sequence[Story], rate: float | None, finished: Callable[[Load], bool],
+                timeout_s: float = 1800, settle_s: float = 1.0) -> Load:
+    """Produce the stories (as fast as aiokafka goes, or `rate` a second) and read their claims as they arrive,
+    until `finished(load)` (it reads the workers' metrics: run in a thread) holds; then read for `settle_s` more."""
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+    load = Load()
+    wanted = {s.article["id"] for s in stories}
+    consumer = AIOKafkaConsumer(bootstrap_servers=cluster.broker.bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    partitions = [TopicPartition(cluster.claims, p) for p in sorted(consumer.partitions_for_topic(cluster.claims)
+                                                                     or await _partitions(consumer, cluster.claims))]
+    consumer.assign(partitions)
+    await consumer.seek_to_end(*partitions)
+    for tp in partitions:  # resolve the end now, so claims produced from here on are all read
+        await consumer.position(tp)
+    stop_reading = asyncio.Event()
+
+    async def read() -> None:
+        while not stop_reading.is_set():
+            batches = await consumer.getmany(timeout_ms=100, max_records=5000)
+            arrived = time.time()
+            for records in batches.values():
+                for record in records:
+                    claim = orjson.loads(record.value)
+                    if claim.get("article_id") in wanted:
+                        load.claims += 1
+                        load.latencies.append(arrived - load.sent_at[claim["article_id"]])
+                        load.actor_events += len(aggregates.actor_keys(Claim.from_data(claim)))
+
+    reader = asyncio.create_task(read())
+    producer = AIOKafkaProducer(bootstrap_servers=cluster.broker.bootstrap, acks="all", linger_ms=5,
+                                max_request_size=8 * 1024 * 1024)
+    await producer.start()
+    try:
+        load.first_sent = time.time()
+        for n, s in enumerate(stories):
+            if rate:
+                await asyncio.sleep(max(0.0, load.first_sent + n / rate - time.time()))
+            load.sent_at[s.article["id"]] = time.time()
+            await producer.send(cluster.raw, orjson.dumps(s.article), key=s.article["id"].encode())
+        await producer.flush()
+        deadline = time.monotonic() + timeout_s
+        while not await asyncio.to_thread(finished, load):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the workers did not finish {len(stories)} stories in {timeout_s:.0f} s; "
+                                   f"logs in {cluster.workdir}")
+            await asyncio.sleep(0.25)  # /metrics costs the worker CPU: not much more often than Prometheus would
+        load.finished = time.time()
+        await asyncio.sleep(settle_s)
+    finally:
+        stop_reading.set()
+        await reader
+        await producer.stop()
+        await consumer.stop()
+    return load
+
+
+async def _partitions(consumer: Any, topic: str) -> set[int]:
+    for _ in range(50):
+        await consumer._client.force_metadata_update()
+        found = consumer.partitions_for_topic(topic)
+        if found:
+            return set(found)
+        await asyncio.sleep(0.1)
+    raise RuntimeError(f"topic {topic} has no partitions")
+
+
+@dataclass(frozen=True)
+class EndToEnd:
+    workers: int
+    full: Throughput
+    latency_full: dict[str, float]
+    half_rate: float
+    latency_half: dict[str, float]
+    rss_mb: list[float]
+    cpu_s: dict[str, float]
+
+    def asdict(self) -> dict[str, Any]:
+        return {"workers": self.workers, "throughput": self.full.asdict(), "latency_full_load_s": self.latency_full,
+                "half_load_articles_per_s": round(self.half_rate, 2), "latency_half_load_s": self.latency_half,
+                "worker_rss_mb_peak": [round(r, 1) for r in self.rss_mb], "cpu_s_full_load": self.cpu_s}
+
+
+def end_to_end(workers: int, main: list[Story], half: list[Story], warm: list[Story], sentences: int,
+               workdir: Path, progress: Progress) -> EndToEnd:
+    """Full load: every story at once, timed from the first send until every story's claims are out and the
+    aggregates have taken in every actor-claim event those claims make. Half load: other stories at half the
+    full-load rate, for their latency."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    progress(f"{workers} worker(s): starting the embedded broker and the workers")
+    cluster = Cluster(workers, workdir).start()
+
+    def all_done(count: int) -> Callable[[Load], bool]:
+        base_done, base_aggregated = cluster.metric(ARTICLES_DONE), cluster.metric(AGGREGATED)
+        return lambda load: (cluster.metric(ARTICLES_DONE) >= base_done + count
+                             and cluster.metric(AGGREGATED) >= base_aggregated + load.actor_events)
+
+    try:
+        progress(f"{workers} worker(s): warming up on {len(warm)} stories")
+        asyncio.run(drive(cluster, warm, None, all_done(len(warm)), timeout_s=300, settle_s=2.0))
+        before = cpu_seconds(cluster)
+        progress(f"{workers} worker(s): full load, {len(main)} stories at once")
+        full = asyncio.run(drive(cluster, main, None, all_done(len(main))))
+        cpu = {k: round(v - before[k], 2) for k, v in cpu_seconds(cluster).items()}
+        throughput = full.throughput(sentences)
+        rate = max(0.5, throughput.articles_per_s / 2)
+        progress(f"{workers} worker(s): half load, {len(half)} stories at {rate:.1f}/s")
+        half_load = asyncio.run(drive(cluster, half, rate, all_done(len(half))))
+        rss = [s.get("vmhwm", 0.0) for s in cluster.status()]
+    finally:
+        cluster.stop()
+    return EndToEnd(workers, throughput, percentiles(full.latencies), rate, percentiles(half_load.latencies), rss,
+                    cpu)
+
+
+def cpu_seconds(cluster: Cluster) -> dict[str, float]:
+    """CPU seconds so far of the workers (together), the broker and this process (the load driver)."""
+    return {"workers": sum(s.get("cpu_s", 0.0) for s in cluster.status()),
+            "broker": proc_status(cluster.broker.pid or 0).get("cpu_s", 0.0),
+            "driver": proc_status(os.getpid()).get("cpu_s", 0.0)}
