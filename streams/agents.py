@@ -402,9 +402,33 @@ def actor_record(actor: str, label: str, end: float) -> ActorAggregate:
 lag_labels: set[tuple[str, str]] = set()  # the (topic, partition) series set last time
 
 
+STALL_S = 20.0  # waiting messages, nothing committed and nothing in hand for this long: the partition is stuck
+progress_seen: dict[Any, tuple[int, float]] = {}  # tp -> (start offset, since when)
+
+
+def stalled(lags: Mapping[Any, int], starts: Mapping[Any, int], busy_topics: set[str],
+            seen: dict[Any, tuple[int, float]], now: float, stall_s: float = STALL_S) -> list[Any]:
+    """Partitions with messages waiting whose start offset has not moved for `stall_s` while no agent holds a
+    message of their topic. Faust can drop fetched messages around a rebalance or a restart and then skip them as
+    already read, until the next restart (seen: 510 articles waiting on one partition, the worker idle). Updates
+    `seen` (tp -> (start, since))."""
+    out = []
+    for tp, lag in lags.items():
+        start = starts[tp]
+        if lag <= 0 or tp.topic in busy_topics or seen.get(tp, (None, 0.0))[0] != start:
+            seen[tp] = (start, now)
+        elif now - seen[tp][1] >= stall_s:
+            out.append(tp)
+            seen[tp] = (start, now)  # give the re-read time before judging again
+    for tp in set(seen) - set(lags):
+        del seen[tp]
+    return out
+
+
 @app.timer(interval=5.0)
 async def measure_lag_and_tables() -> None:
-    """Consumer lag on the input partitions this worker owns, and its table sizes, for /metrics."""
+    """Consumer lag on the input partitions this worker owns, and its table sizes, for /metrics; a partition
+    stuck with messages waiting is read again from its committed offset (see `stalled`)."""
     consumer = app.consumer
     owned = sorted(tp for tp in consumer.assignment() if tp.topic in topics.inputs())
     ends = await consumer.highwaters(*owned) if owned else {}
@@ -412,12 +436,22 @@ async def measure_lag_and_tables() -> None:
     never = [tp for tp in owned if committed.get(tp) is None]
     earliest = await consumer.earliest_offsets(*never) if never else {}
     now_set = set()
+    starts: dict[Any, int] = {}
+    lags: dict[Any, int] = {}
     for tp in owned:
         start = committed.get(tp)
-        lag = max(0, ends.get(tp, 0) - (start if start is not None else earliest.get(tp, 0)))
+        starts[tp] = int(start if start is not None else earliest.get(tp, 0) or 0)
+        lag = max(0, ends.get(tp, 0) - starts[tp])
+        lags[tp] = lag
         labels = (tp.topic, str(tp.partition))
         metrics.CONSUMER_LAG.labels(*labels).set(lag)
         now_set.add(labels)
+    if app.flow_control.is_active():  # not while recovering or draining
+        busy = {m.tp.topic for m in list(getattr(consumer, "_unacked_messages", ()))}
+        for tp in stalled(lags, starts, busy, progress_seen, time.monotonic()):
+            log.warning("%s[%d]: %d messages waiting and none taken for %.0f s: reading again from offset %d",
+                        tp.topic, tp.partition, lags[tp], STALL_S, starts[tp])
+            await consumer.seek(tp, starts[tp])
     for labels in lag_labels - now_set:  # partitions moved to another worker
         metrics.CONSUMER_LAG.remove(*labels)
     lag_labels.clear()

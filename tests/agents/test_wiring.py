@@ -64,3 +64,18 @@ async def test_claims_agent_publishes_claims_and_actor_events(sent: dict[str, As
     assert b"CHN" in keys and b"RUS" in keys
     assert [dict(c.kwargs["headers"])["x-dlq-reason"] for c in sent["deadletter"].send.await_args_list] == [
         b"schema_violation"]
+
+
+def test_a_partition_is_stalled_only_when_waiting_untaken_and_unmoved_for_the_stall_time() -> None:
+    from faust.types import TP
+
+    a, b, c = TP("t.articles.enriched", 2), TP("t.articles.enriched", 3), TP("t.actor-claims", 0)
+    seen: dict[object, tuple[int, float]] = {}
+    lags, starts = {a: 510, b: 0, c: 40}, {a: 100, b: 7, c: 900}
+    assert agents.stalled(lags, starts, set(), seen, now=0.0, stall_s=20) == []
+    assert agents.stalled(lags, starts, set(), seen, now=19.0, stall_s=20) == []
+    assert agents.stalled(lags, starts, {"t.actor-claims"}, seen, now=25.0, stall_s=20) == [a]  # c: agent busy
+    assert agents.stalled(lags, starts, set(), seen, now=30.0, stall_s=20) == []  # a re-read just now
+    moved = {a: 100, b: 7, c: 950}
+    assert agents.stalled(lags, moved, set(), seen, now=60.0, stall_s=20) == [a]  # c moved at 60
+    assert agents.stalled({a: 0}, {a: 100}, set(), seen, now=90.0) == [] and set(seen) == {a}
