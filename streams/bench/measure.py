@@ -214,6 +214,13 @@ class Cluster:
                     "CLAIMSTREAM_LOG_LEVEL": "info"}
 
     def start(self, ready_timeout_s: float = 180) -> Cluster:
+        try:
+            return self._start(ready_timeout_s)
+        except BaseException:
+            self.stop()  # no broker or worker left behind
+            raise
+
+    def _start(self, ready_timeout_s: float) -> Cluster:
         self.broker.start()
         self.env["CLAIMSTREAM_BROKER"] = self.broker.url
         settings = from_env(self.env)
