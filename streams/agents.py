@@ -282,8 +282,14 @@ async def aggregate_agent(stream: faust.StreamT) -> None:
             if isinstance(decoded, Rejected):
                 await dead_letter(event, decoded, "aggregates")
                 continue
-            with acting_for(event):
-                links = count_claim(decoded.to_representation())
+            try:
+                with acting_for(event):
+                    links = count_claim(decoded.to_representation())
+            except Exception as exc:  # noqa: BLE001 - a failure on one event is its dead letter, not the worker's
+                log.exception("aggregates failed on %s[%d]@%d", event.message.topic, event.message.partition,
+                              event.message.offset)
+                await dead_letter(event, Rejected("stage_error", f"{type(exc).__name__}: {exc}"), "aggregates")
+                continue
             for link in links:
                 await send(topics.claim_links, key=link.actor_id.encode(), value=codecs.encode(link))
             metrics.MESSAGES.labels("aggregates", "ok").inc()

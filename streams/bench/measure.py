@@ -118,7 +118,7 @@ class InMemoryAggregates:
             recent_key = f"{actor}|{claim.type}"
             day = aggregates.pane_start(at, aggregates.DAY_S)
             week = aggregates.window_panes(aggregates.WINDOW_BY_LABEL["7d"], at)
-            starts = {s.label: aggregates.pane_start(at, s.step_s) for s in aggregates.WINDOWS}
+            starts = aggregates.pane_starts(at)
             counted = aggregates.count(event, panes={label: self.panes.get((actor, label, start), {})
                                                      for label, start in starts.items()},
                                        recent_here=self.recent.get((recent_key, day), []),

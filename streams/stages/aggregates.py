@@ -96,6 +96,11 @@ def pane_start(at: float, step_s: int) -> float:
     return at - (at % step_s)
 
 
+def pane_starts(at: float) -> dict[str, float]:
+    """The start of the pane holding `at`, per window label (what a table keyed by pane would look up)."""
+    return {spec.label: pane_start(at, spec.step_s) for spec in WINDOWS}
+
+
 def apply_to_pane(pane: Pane, event: Mapping[str, Any]) -> Pane | None:
     """The pane with the event in it, or None when the pane has counted this claim already.
 

@@ -38,8 +38,11 @@ def test_bench_json_reports_every_measurement(tmp_path: Path) -> None:
         assert len(e2e["worker_rss_mb_peak"]) == int(workers) and min(e2e["worker_rss_mb_peak"]) > 50
         assert e2e["cpu_s_full_load"]["workers"] > 0
     assert result["rss_mb_max"] == max(r for e in result["e2e"].values() for r in e["worker_rss_mb_peak"])
-    assert [t["met"] for t in result["targets"]] == [None if t["value"] is None else t["met"]
-                                                      for t in result["targets"]]
+    for target in result["targets"]:  # each verdict is its measured value against its threshold
+        value, threshold = target["value"], target["threshold"]
+        expected = {">=": value >= threshold, "<": value < threshold, "<=": value <= threshold}[
+            next(op for _n, key, op, _t in TARGETS if key == target["key"])]
+        assert target["met"] is expected, target
     assert (tmp_path / "1-workers" / "worker-0.log").exists()  # --keep keeps the logs
 
 

@@ -29,7 +29,7 @@ from streams.stages.aggregates import (
     event_time,
     links_for,
     merge,
-    pane_start,
+    pane_starts,
     recompute,
     record,
     remember,
@@ -456,7 +456,7 @@ class Stream:
 
     def deliver(self, e: dict[str, Any]) -> None:
         actor = str(e["actor_id"])
-        starts = {spec.label: pane_start(float(e["at"]), spec.step_s) for spec in WINDOWS}
+        starts = pane_starts(float(e["at"]))
         counted = count(e, panes={label: self.tables[label][actor].get(start, {}) for label, start in starts.items()},
                         recent_here=[], recent_week=[], keep=0)
         for label, pane in counted.panes.items():
