@@ -248,6 +248,10 @@ class Cluster:
     def metric(self, line_prefix: str) -> float:
         return metric_sum(self.ports, line_prefix)
 
+    def progress(self) -> tuple[float, float]:
+        """Articles done and actor events aggregated, over all workers: standing still means stuck."""
+        return self.metric(ARTICLES_DONE), self.metric(AGGREGATED)
+
     def stop(self) -> None:
         for p in self.procs:
             if p.poll() is None:
@@ -262,9 +266,10 @@ class Cluster:
 
 
 async def drive(cluster: Cluster, stories: Sequence[Story], rate: float | None, finished: Callable[[Load], bool],
-                timeout_s: float = 1800, settle_s: float = 1.0) -> Load:
+                timeout_s: float = 1800, settle_s: float = 1.0, stall_s: float = 120) -> Load:
     """Produce the stories (as fast as aiokafka goes, or `rate` a second) and read their claims as they arrive,
-    until `finished(load)` (it reads the workers' metrics: run in a thread) holds; then read for `settle_s` more."""
+    until `finished(load)` (it reads the workers' metrics: run in a thread) holds; then read for `settle_s` more.
+    Fails when the workers' counters stand still for `stall_s` (a stuck pipeline, not a slow one)."""
     from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
     load = Load()
@@ -304,10 +309,15 @@ async def drive(cluster: Cluster, stories: Sequence[Story], rate: float | None, 
             await producer.send(cluster.raw, orjson.dumps(s.article), key=s.article["id"].encode())
         await producer.flush()
         deadline = time.monotonic() + timeout_s
+        last_progress, progressed_at = await asyncio.to_thread(cluster.progress), time.monotonic()
         while not await asyncio.to_thread(finished, load):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"the workers did not finish {len(stories)} stories in {timeout_s:.0f} s; "
-                                   f"logs in {cluster.workdir}")
+            now = time.monotonic()
+            if (progress := await asyncio.to_thread(cluster.progress)) != last_progress:
+                last_progress, progressed_at = progress, now
+            if now > deadline or now - progressed_at > stall_s:
+                why = f"made no progress for {stall_s:.0f} s" if now <= deadline else f"ran out of {timeout_s:.0f} s"
+                raise TimeoutError(f"the workers {why} on {len(stories)} stories ({load.claims} claims read; "
+                                   f"articles done, actor events aggregated: {progress}); logs in {cluster.workdir}")
             await asyncio.sleep(0.25)  # /metrics costs the worker CPU: not much more often than Prometheus would
         load.finished = time.time()
         await asyncio.sleep(settle_s)
