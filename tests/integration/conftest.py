@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -14,7 +15,8 @@ from typing import Any
 
 import orjson
 import pytest
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from kafka import KafkaProducer
 
 from streams.broker import EmbeddedBroker, free_port
 
@@ -101,24 +103,39 @@ def produce(broker: EmbeddedBroker, topic: str, values: list[bytes], keys: list[
 
 def consume(broker: EmbeddedBroker, topic: str, until: Callable[[list[Any]], bool], timeout_s: float = 60,
             decode: Callable[[Any], Any] = lambda m: orjson.loads(m.value)) -> list[Any]:
-    """Everything on `topic` from the start, until `until(records)` holds or the timeout passes."""
-    consumer = KafkaConsumer(bootstrap_servers=broker.bootstrap, group_id=None, enable_auto_commit=False,
-                             consumer_timeout_ms=1000)
-    deadline = time.monotonic() + timeout_s
-    parts: set[int] = set()
-    while not parts and time.monotonic() < deadline:
-        parts = consumer.partitions_for_topic(topic) or set()
-        time.sleep(0.2)
-    tps = [TopicPartition(topic, p) for p in sorted(parts)]
-    consumer.assign(tps)
-    consumer.seek_to_beginning(*tps)
+    """Everything on `topic` from the start, until `until(records)` holds or the timeout passes. aiokafka, whose
+    waits all end: kafka-python 3's consumer once waited 600 s in a poll given 1 s (dpkp/kafka-python#3121)."""
+    return asyncio.run(asyncio.wait_for(_consume(broker.bootstrap, topic, until, timeout_s, decode), timeout_s + 30))
+
+
+async def _consume(bootstrap: str, topic: str, until: Callable[[list[Any]], bool], timeout_s: float,
+                   decode: Callable[[Any], Any]) -> list[Any]:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=100,
+                                max_partition_fetch_bytes=32 * 1024 * 1024, fetch_max_bytes=64 * 1024 * 1024)
+    await consumer.start()
     records: list[Any] = []
     try:
-        while time.monotonic() < deadline:
-            for message in consumer:
-                records.append(decode(message))
-            if until(records):
-                break
+        parts: set[int] = set()
+        while not parts and loop.time() < deadline:
+            await consumer.topics()  # a metadata refresh
+            parts = consumer.partitions_for_topic(topic) or set()
+            if not parts:
+                await asyncio.sleep(0.2)
+        tps = [TopicPartition(topic, p) for p in sorted(parts)]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        last_check = loop.time()
+        while loop.time() < deadline:
+            batches = await consumer.getmany(timeout_ms=500)
+            for tp in tps:
+                records += [decode(m) for m in batches.get(tp, [])]
+            caught_up = not batches
+            if caught_up or loop.time() - last_check > 2:  # and every 2 s while records keep coming
+                if until(records):
+                    break
+                last_check = loop.time()
     finally:
-        consumer.close()
+        await consumer.stop()
     return records
