@@ -38,6 +38,17 @@ def port_in_use(host: str, port: int) -> bool:
         return s.connect_ex((host, port)) == 0
 
 
+def any_accepts(servers: list[str]) -> bool:
+    """Whether any of the "host:port" servers accepts a TCP connection: a stopped broker is known at once."""
+    from streams.settings import host_of
+
+    for server in servers:
+        port = server.rsplit(":", 1)[-1]
+        if port.isdigit() and port_in_use(host_of(server), int(port)):
+            return True
+    return False
+
+
 def _die_with_parent() -> None:
     """Runs in the child before exec: the kernel kills the broker if its parent dies, even by kill -9."""
     with contextlib.suppress(OSError, AttributeError):

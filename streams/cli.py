@@ -42,9 +42,17 @@ def ensure_topics(settings: Settings) -> None:
 
 
 @cli.command()
-def worker() -> None:
+def worker(supervise: Annotated[bool, typer.Option(
+        help="restart the worker when the broker comes back empty or the worker exits (streams/supervisor.py); "
+             "--no-supervise runs the Faust worker in this process")] = True) -> None:
     """Run the Faust worker (all agents) against CLAIMSTREAM_BROKER, or the embedded broker's address."""
     settings = _settings()
+    if supervise:
+        from streams.supervisor import Supervisor, worker_command
+
+        stop = _stop_on_signals()
+        supervisor = Supervisor(settings, worker_command(), prepare=lambda: ensure_topics(settings), say=err.print)
+        raise typer.Exit(supervisor.run(stop))
     ensure_topics(settings)
     from streams.agents import app  # importing registers the agents
     from streams.draining import DrainingWorker

@@ -13,8 +13,8 @@ from rich.progress import Progress
 
 from streams import deadletter
 from streams import topics as t
-from streams.broker import port_in_use
-from streams.settings import Settings, host_of
+from streams.broker import any_accepts
+from streams.settings import Settings
 from streams.sources import expand, read
 
 
@@ -30,11 +30,8 @@ def unreachable(settings: Settings) -> KafkaUnavailable:
 
 def ensure_reachable(settings: Settings) -> None:
     """Fail at once when no bootstrap server accepts a connection (kafka-python would retry for 30 s)."""
-    for server in settings.bootstrap_servers:
-        port = server.rsplit(":", 1)[-1]
-        if port.isdigit() and port_in_use(host_of(server), int(port)):
-            return
-    raise unreachable(settings)
+    if not any_accepts(settings.bootstrap_servers):
+        raise unreachable(settings)
 
 
 def producer_for(settings: Settings) -> KafkaProducer:

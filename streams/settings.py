@@ -53,6 +53,10 @@ class Settings:
     # How long a fetch waits for data; 0 means "auto": 25 ms on a loopback broker, 1500 (Faust's) elsewhere. The
     # embedded broker answers a fetch only when the wait is over, data or not: each hop between stages waited.
     fetch_max_wait_ms: int = 0
+    # `claimstream worker` stops its Faust worker when the broker has not answered for this long, and starts a
+    # fresh one when it is back; 0 means "auto": 2 s on a loopback broker (the embedded one comes back empty),
+    # 60 s elsewhere (a cluster keeps its topics: the worker's clients reconnect by themselves).
+    broker_lost_after_s: float = 0
     data_dir: str = field(default_factory=lambda: os.path.join(os.getcwd(), ".claimstream"))
     log_level: str = "info"
     # Kafka security, given to Faust and to kafka-python (CLI, topic creation) alike.
@@ -185,6 +189,9 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
     if settings.producer_batch_bytes < 0:
         raise SettingsError(f"{ENV_PREFIX}PRODUCER_BATCH_BYTES must be >= 0 (0: auto), "
                             f"got {settings.producer_batch_bytes}")
+    if settings.broker_lost_after_s < 0:
+        raise SettingsError(f"{ENV_PREFIX}BROKER_LOST_AFTER_S must be >= 0 (0: auto), "
+                            f"got {settings.broker_lost_after_s}")
     if settings.batch_within_s <= 0:
         raise SettingsError(f"{ENV_PREFIX}BATCH_WITHIN_S must be > 0, got {settings.batch_within_s}")
     if settings.processing_guarantee not in ("at_least_once", "exactly_once"):

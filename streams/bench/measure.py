@@ -229,8 +229,10 @@ class Cluster:
         for n, port in enumerate(self.ports):
             env = {**self.env, "CLAIMSTREAM_WEB_PORT": str(port), "CLAIMSTREAM_DATA_DIR": str(self.workdir / f"w{n}")}
             with open(self.workdir / f"worker-{n}.log", "ab") as log:
-                self.procs.append(subprocess.Popen([sys.executable, "-m", "streams", "worker"], env=env,
-                                                   stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir,
+                # the Faust worker itself, unsupervised: its pid is the process whose RSS and CPU are measured
+                command = [sys.executable, "-m", "streams", "worker", "--no-supervise"]
+                self.procs.append(subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                                   cwd=self.workdir,
                                                    preexec_fn=_die_with_parent))  # no orphan if the bench dies
         deadline = time.monotonic() + ready_timeout_s
         while not all(self._ready(n) for n in range(len(self.procs))):

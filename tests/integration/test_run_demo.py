@@ -41,24 +41,35 @@ def descendants(pid: int) -> set[int]:
     return out
 
 
+def command_of(pid: int) -> str:
+    """The command line of a process, or "" once it is gone."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
 def test_run_demo_prints_claims_serves_metrics_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     env = {**os.environ, "CLAIMSTREAM_EMBEDDED_PORT": str(free_port())}
     env.pop("CLAIMSTREAM_BROKER", None)
     family = run_demo(tmp_path, env, stop=lambda pid: os.killpg(pid, signal.SIGINT))  # what Ctrl-C does
-    assert len(family) >= 2  # the embedded broker and the worker
+    commands = list(family.values())
+    assert any("tansu" in c for c in commands) and any("worker" in c for c in commands), commands
 
 
 def test_run_uses_the_broker_named_in_claimstream_broker(tmp_path: Path, broker: EmbeddedBroker) -> None:
     env = {**os.environ, "CLAIMSTREAM_BROKER": broker.url, "CLAIMSTREAM_TOPIC_PREFIX": "rundemo.",
            "CLAIMSTREAM_APP_ID": "claimstream-rundemo"}
     family = run_demo(tmp_path, env, stop=lambda pid: os.kill(pid, signal.SIGTERM))  # a process manager
-    assert len(family) == 1  # only the worker: no embedded broker was started
+    commands = list(family.values())
+    assert commands and all("worker" in c for c in commands), commands  # no embedded broker was started
     assert broker.pid is not None and not wait_gone(broker.pid, 0.5)  # and the external one is untouched
 
 
-def run_demo(tmp_path: Path, env: dict[str, str], stop: Callable[[int], None]) -> set[int]:
-    """Run `claimstream run --demo` until it printed claims, check /metrics, Ctrl-C it; return the pids it
-    had started, all of which must be gone afterwards."""
+def run_demo(tmp_path: Path, env: dict[str, str], stop: Callable[[int], None]) -> dict[int, str]:
+    """Run `claimstream run --demo` until it printed claims, check /metrics, Ctrl-C it; return the processes it
+    had started (pid: command line), all of which must be gone afterwards."""
     web_port = free_port()
     env = {**env, "CLAIMSTREAM_WEB_PORT": str(web_port), "CLAIMSTREAM_DATA_DIR": str(tmp_path / "data")}
     started = time.monotonic()
@@ -67,7 +78,7 @@ def run_demo(tmp_path: Path, env: dict[str, str], stop: Callable[[int], None]) -
                             start_new_session=True)
     assert proc.stdout is not None
     claims = []
-    family: set[int] = set()
+    family: dict[int, str] = {}
     try:
         while time.monotonic() - started < 90 and len(claims) < 5:
             ready, _, _ = select.select([proc.stdout], [], [], 1.0)
@@ -83,7 +94,7 @@ def run_demo(tmp_path: Path, env: dict[str, str], stop: Callable[[int], None]) -
             text = response.read().decode()
         assert "claimstream_messages_out_total" in text
         assert 'claimstream_claims_total{lang="it"' in text or 'lang="it"' in text
-        family = descendants(proc.pid)
+        family = {pid: command_of(pid) for pid in descendants(proc.pid)}
     finally:
         stop(proc.pid)
         proc.wait(60)
