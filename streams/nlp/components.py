@@ -100,29 +100,43 @@ def make_cues(nlp: Language, name: str) -> CueTagger:
     return CueTagger(nlp)
 
 
+def cue_lexicons(lang: str) -> dict[str, dict[str, list[str]]]:
+    """Cue phrases by kind, then by label, from streams/lang/<lang>.json."""
+    data = lang_data.load(lang)
+    return {
+        "hedge": {"hedge": data["hedges"]},
+        "attribution": {"attribution": data["attribution_markers"]},
+        "unnamed_source": {"unnamed_source": data["unnamed_sources"]},
+        "location": {"location": data["location_prepositions"]},
+        "speech": {"speech": data["speech_verbs"]},
+        "type": data["claim_types"],
+        "time": time_lexicon(data["time"]),
+        "irrealis": {"irrealis": data["irrealis"]},
+        "background": {"background": data["background"]},
+        "circumstantial": {"circumstantial": data["circumstantial"]},
+        "arms": {"arms": data["arms_nouns"]},
+        "non_event": {"non_event": data["non_events"]},
+    }
+
+
+def lemma_phrases(lang: str) -> list[str]:
+    """Every cue phrase matched by lemma: the only reason the pipeline lemmatizes."""
+    return [phrase for kind, lexicon in cue_lexicons(lang).items() if kind in SURFACE_AND_LEMMA
+            for phrases in lexicon.values() for phrase in phrases if not phrase.startswith(SURFACE_MARK)]
+
+
+def needed_lemmas(nlp: Language, lemmatizer: Any) -> set[str]:
+    """The lemmas the lemma patterns consist of, tokenised as the cue tagger does."""
+    return {t.lemma_ for phrase in lemma_phrases(str(nlp.lang)) for t in lemmatizer(_tokens_of(nlp, phrase))}
+
+
 class CueTagger:
     """Marks claim-type words, hedges, attribution markers, speech verbs, unnamed sources and
     location prepositions as spans in doc.spans["cues"], labelled "kind:label"."""
 
     def __init__(self, nlp: Language):
-        data = lang_data.load(nlp.lang)
-        single = {
-            "hedge": {"hedge": data["hedges"]},
-            "attribution": {"attribution": data["attribution_markers"]},
-            "unnamed_source": {"unnamed_source": data["unnamed_sources"]},
-            "location": {"location": data["location_prepositions"]},
-            "speech": {"speech": data["speech_verbs"]},
-            "type": data["claim_types"],
-            "time": time_lexicon(data["time"]),
-            "irrealis": {"irrealis": data["irrealis"]},
-            "background": {"background": data["background"]},
-            "circumstantial": {"circumstantial": data["circumstantial"]},
-            "arms": {"arms": data["arms_nouns"]},
-            "non_event": {"non_event": data["non_events"]},
-        }
-        self.matchers = {
-            kind: LexiconMatcher(nlp, lexicon, lemma=kind in SURFACE_AND_LEMMA) for kind, lexicon in single.items()
-        }
+        self.matchers = {kind: LexiconMatcher(nlp, lexicon, lemma=kind in SURFACE_AND_LEMMA)
+                         for kind, lexicon in cue_lexicons(str(nlp.lang)).items()}
         self._ready = False
 
     def initialize(self, get_examples: Any = None, nlp: Language | None = None) -> None:
