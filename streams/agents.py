@@ -189,7 +189,13 @@ def count_cleaned(article: CleanArticle) -> None:
         metrics.MESSAGES.labels("clean", "skipped").inc()
 
 
-@app.timer(interval=600.0)
+def forget_every_s(learn_window_s: float, dedupe_window_s: float) -> float:
+    """How often the cleaning tables drop what their windows left behind: every 10 minutes, more often for windows
+    shorter than 40 minutes (a table holds at most a quarter window more than its window)."""
+    return min(600.0, max(5.0, min(learn_window_s, dedupe_window_s) / 4))
+
+
+@app.timer(interval=forget_every_s(settings.learn_window_s, settings.dedupe_window_s))
 async def forget_old_cleaning_state() -> None:
     """Keep the cleaning tables bounded: lines and articles older than their windows go."""
     stamp = time.time()

@@ -79,3 +79,9 @@ def test_a_partition_is_stalled_only_when_waiting_untaken_and_unmoved_for_the_st
     moved = {a: 100, b: 7, c: 950}
     assert agents.stalled(lags, moved, set(), seen, now=60.0, stall_s=20) == [a]  # c moved at 60
     assert agents.stalled({a: 0}, {a: 100}, set(), seen, now=90.0) == [] and set(seen) == {a}
+
+
+def test_cleaning_tables_are_swept_at_least_four_times_per_window() -> None:
+    assert agents.forget_every_s(14 * 86400, 7 * 86400) == 600.0  # the defaults: every 10 minutes
+    assert agents.forget_every_s(120, 600) == 30.0
+    assert agents.forget_every_s(1, 1) == 5.0  # never busier than every 5 s

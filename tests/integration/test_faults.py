@@ -1,7 +1,8 @@
 """Faults, the way Kafka Streams' system tests prove theirs: kill the worker in a loop, then recompute every output
 from the input. 2,000 articles; the worker is `kill -9`ed three times at random points and restarted; at the end
 every expected claim id is on `claims` and the aggregates equal the recomputation. A graceful restart (SIGTERM)
-loses nothing (and should send nothing twice: reported as xfail when it does, open in issue 7).
+loses nothing (and should send nothing twice: reported as xfail when it does, open in issue 7). A second worker
+that joins mid-stream and leaves loses nothing either, and the aggregates come out exact.
 
 Marked `faults` (minutes each): `make test` runs them; `pytest -m "not faults"` leaves them out."""
 
@@ -175,7 +176,4 @@ def test_a_second_worker_joins_mid_stream_and_leaves_and_nothing_is_lost(worker:
            "(partitions moved twice)")
     assert set(ids) == expected
     problems = settle(worker, 90)
-    if problems:  # open (issue 7): after partitions move between workers, some actor-claim events go uncounted
-        report("scale-out: aggregates differ from the recomputation:\n" + "\n".join(problems[:5]))
-        pytest.xfail(f"aggregates after scale-out: {sum(not p.startswith(' ') for p in problems)} actor windows "
-                     "differ from the recomputation (open in issue 7)")
+    assert problems == [], "\n".join(problems)
