@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps run test lint unit integration clean lock audit
+.PHONY: install system-deps run test lint unit integration clean lock audit audit-latest
 
 # Tools the tests run for real: Prometheus and promtool (dashboard queries, alert rules), docker-compose v1 (it
 # validates docker-compose.yml without a Docker engine), stunnel4 and openssl (Kafka over TLS in front of the
@@ -56,6 +56,11 @@ lock:
 audit: $(STAMP)
 	$(BIN)/pip install --quiet pip-audit
 	$(BIN)/pip-audit --requirement requirements.lock --no-deps --disable-pip --strict
+
+# Where only a PyPI mirror is reachable (project pages, no per-release pages, no OSV): PyPI's advisories for the
+# pinned releases that are the latest ones; the others are listed as not checked.
+audit-latest: $(STAMP)
+	$(BIN)/python scripts/audit_latest.py requirements.lock
 
 clean:
 	rm -rf $(VENV) .claimstream .pytest_cache .mypy_cache .ruff_cache
