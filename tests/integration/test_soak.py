@@ -1,7 +1,7 @@
 """Soak: 50,000 short articles through one worker (CLAIMSTREAM_SOAK_ARTICLES to change the count). Its memory stays
 flat — resident set size reported at 10 % and at the end — and its tables stay bounded by their expiry: event
-time runs through six days, so pane tables hold only the live panes, and the cleaning windows are set to ten
-seconds so the cleaning tables drop what is older.
+time runs through thirty days (1,700 articles a day), so pane tables hold only the live panes, and the cleaning
+windows are set to ten seconds so the cleaning tables drop what is older.
 
 Marked `faults` with the other long runs: `make test` runs it."""
 
@@ -35,11 +35,11 @@ WINDOW_S = 10  # the cleaning windows (learned furniture, near-duplicates) for t
 
 def short_articles(count: int, seed: int) -> list[dict[str, Any]]:
     """One paragraph each, from the gold articles' paragraphs with a per-article sentence so no two are copies;
-    published in order over the last six days."""
+    published in order over the last thirty days."""
     rng = random.Random(seed)
     pool = sentence_pool()
-    start = datetime.now(UTC) - timedelta(days=6)
-    step = timedelta(days=6) / count
+    start = datetime.now(UTC) - timedelta(days=30)
+    step = timedelta(days=30) / count
     out = []
     for n in range(count):
         lang, paragraph = pool[rng.randrange(len(pool))]
@@ -113,7 +113,7 @@ def test_50000_articles_memory_flat_and_tables_bounded(soak_worker: Worker) -> N
     rss_early = None
     keys_by_table: dict[str, list[float]] = {}
     done = 0.0
-    while time.monotonic() - started < 2000:
+    while time.monotonic() - started < 2100:
         metrics = samples(worker.web_port)
         done = metrics.get(done_key, 0.0)
         for series, value in metrics.items():
@@ -132,9 +132,9 @@ def test_50000_articles_memory_flat_and_tables_bounded(soak_worker: Worker) -> N
         f"\n[soak] {ARTICLES} articles in {took:.0f} s ({ARTICLES / took:.0f}/s); {done:.0f} reached the claims "
         f"stage; worker RSS {rss_early:.0f} MB at 10 %, {rss_end:.0f} MB at the end; table keys (max, last): "
         + ", ".join(f"{t} {max(v):.0f}/{v[-1]:.0f}" for t, v in sorted(keys_by_table.items())) + "\n")
-    assert final.get('claimstream_messages_in_total{stage="clean"}', 0.0) >= ARTICLES, "not every article was read"
+    assert final.get(done_key, 0.0) >= ARTICLES, f"only {final.get(done_key, 0.0):.0f} articles reached claims"
     assert rss_early is not None and rss_end < rss_early * 1.25 + 30, (rss_early, rss_end)
-    # Bounded by expiry: the pane tables hold no more at the end than at their peak in the first half (6 days of
+    # Bounded by expiry: the pane tables hold no more at the end than at their peak in the first half (30 days of
     # 5-minute panes per actor went through them), the cleaning tables what arrived within a window and a sweep.
     for table in ("actor-panes-5m", "actor-panes-1h", "actor-recent-claims"):
         series = next(v for t, v in keys_by_table.items() if t.endswith(table))
