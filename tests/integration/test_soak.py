@@ -24,7 +24,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from streams.agents import forget_every_s
-from streams.broker import EmbeddedBroker
+from streams.broker import EmbeddedBroker, free_port
 from tests.integration.conftest import Worker
 from tests.integration.test_faults import sentence_pool
 
@@ -87,8 +87,16 @@ def rss_mb(pid: int) -> float:
 
 
 @pytest.fixture
-def soak_worker(broker: EmbeddedBroker, tmp_path: Path) -> Iterator[Worker]:
-    worker = Worker(broker, f"s{uuid.uuid4().hex[:8]}.", tmp_path)
+def soak_broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
+    """A broker of its own: the embedded broker slows as it fills, and the session's holds every earlier test's
+    topics (the soak fell to ~7 articles/s on it)."""
+    with EmbeddedBroker("127.0.0.1", free_port(), log_file=tmp_path / "tansu.log") as broker:
+        yield broker
+
+
+@pytest.fixture
+def soak_worker(soak_broker: EmbeddedBroker, tmp_path: Path) -> Iterator[Worker]:
+    worker = Worker(soak_broker, f"s{uuid.uuid4().hex[:8]}.", tmp_path)
     os.environ["CLAIMSTREAM_LEARN_WINDOW_S"] = os.environ["CLAIMSTREAM_DEDUPE_WINDOW_S"] = str(WINDOW_S)
     try:
         worker.start()  # the worker's environment is read here
