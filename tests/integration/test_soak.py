@@ -138,7 +138,7 @@ def test_50000_articles_memory_flat_and_tables_bounded(soak_worker: Worker) -> N
     final = samples(worker.web_port)
     sys.stderr.write(
         f"\n[soak] {ARTICLES} articles in {took:.0f} s ({ARTICLES / took:.0f}/s); {done:.0f} reached the claims "
-        f"stage; worker RSS {rss_early:.0f} MB at 10 %, {rss_end:.0f} MB at the end; table keys (max, last): "
+        f"stage; worker RSS {rss_early or 0:.0f} MB at 10 %, {rss_end:.0f} MB at the end; table keys (max, last): "
         + ", ".join(f"{t} {max(v):.0f}/{v[-1]:.0f}" for t, v in sorted(keys_by_table.items())) + "\n")
     assert final.get(done_key, 0.0) >= ARTICLES, f"only {final.get(done_key, 0.0):.0f} articles reached claims"
     assert rss_early is not None and rss_end < rss_early * 1.25 + 30, (rss_early, rss_end)
