@@ -19,7 +19,7 @@ import faust.streams as faust_streams
 from datasketch import MinHashLSH
 from faust.types import EventT
 
-from streams import codecs, metrics
+from streams import codecs, metrics, redelivery
 from streams.app import aggregate_tables, app, clean_lines, clean_seen, confirm_writes, send, settings, topics
 from streams.deadletter import Origin, bounded, dead_letter_headers
 from streams.nlp.pipeline import default_registry, pipeline_for
@@ -70,12 +70,26 @@ async def batches(stream: faust.StreamT, stage: str | None) -> AsyncIterator[Seq
     async for batch in stream.take_events(settings.batch_size, within=settings.batch_within_s):  # type: ignore[attr-defined]
         for event in batch:
             event.message.incref()
+        fresh = not_seen_before(batch)
         if stage:
-            metrics.MESSAGES_IN.labels(stage).inc(len(batch))
-        yield batch
+            metrics.MESSAGES_IN.labels(stage).inc(len(fresh))
+        if fresh:
+            yield fresh
         await confirm_writes()
         for event in batch:
             await stream.ack(event)
+
+
+def not_seen_before(batch: Sequence[EventT]) -> list[EventT]:
+    """The events of a batch this process has not processed already (see streams.redelivery); the others are
+    only acknowledged."""
+    consumer: Any = app.consumer
+    keep = redelivery.first_deliveries(((e.message.tp, e.message.offset) for e in batch),
+                                       consumer._committed_offset, consumer._acked_index)  # Faust's (private)
+    if not all(keep):
+        metrics.REDELIVERED.inc(keep.count(False))
+        log.info("%d messages delivered a second time: acknowledged without processing", keep.count(False))
+    return [event for event, fresh in zip(batch, keep, strict=True) if fresh]
 
 
 async def decode_batch(batch: Sequence[EventT], cls: type[R], stage: str) -> list[tuple[EventT, R]]:

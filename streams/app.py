@@ -101,7 +101,8 @@ def commit_only_what_was_processed() -> None:
     new_offset = Consumer._new_offset
 
     async def add_no_gap(self: Any, tp: Any, offset_from: int, offset_to: int) -> None:
-        log.info("%s: offsets %d-%d skipped by the fetch: left uncommitted", tp, offset_from, offset_to - 1)
+        log.info("%s: offsets %d-%d came out of order (handed over before a seek, or dropped by the fetch): "
+                 "nothing is committed past them until they are acknowledged", tp, offset_from, offset_to - 1)
 
     def next_offset_to_commit(self: Any, tp: Any) -> int | None:
         acked = self._acked[tp]

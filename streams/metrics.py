@@ -37,6 +37,10 @@ CONSUMER_LAG = Gauge(
     "Messages on an input partition this worker owns that its group has not committed yet (end - committed).",
     ["topic", "partition"],
 )
+REDELIVERED = Counter(
+    "claimstream_redelivered_messages_total",
+    "Messages delivered a second time within one worker process (around a rebalance): acknowledged, not processed.",
+)
 TABLE_KEYS = Gauge("claimstream_table_keys", "Keys held in a table, on this worker.", ["table"])
 BOILERPLATE_LINES = Counter(
     "claimstream_boilerplate_lines_removed_total",

@@ -1,8 +1,8 @@
 """Faults, the way Kafka Streams' system tests prove theirs: kill the worker in a loop, then recompute every output
 from the input. 2,000 articles; the worker is `kill -9`ed three times at random points and restarted; at the end
 every expected claim id is on `claims` and the aggregates equal the recomputation. A graceful restart (SIGTERM)
-loses nothing (and should send nothing twice: reported as xfail when it does, open in issue 7). A second worker
-that joins mid-stream and leaves loses nothing either, and the aggregates come out exact.
+loses nothing and sends nothing twice. A second worker that joins mid-stream and leaves loses nothing either, and
+the aggregates come out exact.
 
 Marked `faults` (minutes each): `make test` runs them; `pytest -m "not faults"` leaves them out."""
 
@@ -147,9 +147,7 @@ def test_graceful_restart_mid_stream_loses_nothing_and_repeats_nothing(worker: W
     ids = [c["claim_id"] for c in claims]
     report(f"graceful restart: all {len(expected)} claims published, {len(ids) - len(set(ids))} duplicate events")
     assert set(ids) == expected
-    if len(ids) != len(set(ids)):  # open (issue 7): 0 in most runs, 36 of 13,371 in one
-        pytest.xfail(f"graceful restart sent {len(ids) - len(set(ids))} claim events twice (open in issue 7)")
-
+    assert len(ids) == len(set(ids)), f"graceful restart sent {len(ids) - len(set(ids))} claim events twice"
 
 
 @pytest.mark.timeout(1200)

@@ -1,0 +1,25 @@
+"""Messages Faust hands to an agent a second time within one process are processed once.
+
+After a (re)assignment Faust resumes the input partitions before it seeks them to their committed offsets, so a
+fetch made in between is delivered, and the same offsets are fetched again after the seek. Faust drops the second
+copies except the one at the offset it read last (it compares `offset >= last read`): that message was processed
+twice (seen: claim events repeated after a graceful restart). What this process has already acknowledged is in
+Faust's own bookkeeping: below the committed offset, or acknowledged and not yet committed."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Hashable, Iterable, Mapping
+
+
+def first_deliveries(messages: Iterable[tuple[Hashable, int]], committed: Mapping[Hashable, int | None],
+                     acknowledged: Mapping[Hashable, Collection[int]]) -> list[bool]:
+    """For each (partition, offset): False when it was processed already — below the partition's committed offset,
+    among its acknowledged offsets, or earlier in `messages` — True otherwise."""
+    seen: set[tuple[Hashable, int]] = set()
+    out = []
+    for tp, offset in messages:
+        start = committed.get(tp)
+        done = (start is not None and offset < start) or offset in acknowledged.get(tp, ()) or (tp, offset) in seen
+        seen.add((tp, offset))
+        out.append(not done)
+    return out
