@@ -9,13 +9,16 @@ Faust's own bookkeeping: below the committed offset, or acknowledged and not yet
 from __future__ import annotations
 
 from collections.abc import Collection, Hashable, Iterable, Mapping
+from typing import TypeVar
+
+TP = TypeVar("TP", bound=Hashable)  # a topic partition
 
 
-def first_deliveries(messages: Iterable[tuple[Hashable, int]], committed: Mapping[Hashable, int | None],
-                     acknowledged: Mapping[Hashable, Collection[int]]) -> list[bool]:
+def first_deliveries(messages: Iterable[tuple[TP, int]], committed: Mapping[TP, int | None],
+                     acknowledged: Mapping[TP, Collection[int]]) -> list[bool]:
     """For each (partition, offset): False when it was processed already — below the partition's committed offset,
     among its acknowledged offsets, or earlier in `messages` — True otherwise."""
-    seen: set[tuple[Hashable, int]] = set()
+    seen: set[tuple[TP, int]] = set()
     out = []
     for tp, offset in messages:
         start = committed.get(tp)
