@@ -20,7 +20,17 @@ from datasketch import MinHashLSH
 from faust.types import EventT
 
 from streams import codecs, metrics, redelivery
-from streams.app import aggregate_tables, app, clean_lines, clean_seen, confirm_writes, send, settings, topics
+from streams.app import (
+    aggregate_tables,
+    app,
+    clean_lines,
+    clean_seen,
+    confirm_writes,
+    one_write_per_key,
+    send,
+    settings,
+    topics,
+)
 from streams.deadletter import Origin, bounded, dead_letter_headers
 from streams.nlp.pipeline import default_registry, pipeline_for
 from streams.records import (
@@ -65,8 +75,9 @@ async def batches(stream: faust.StreamT, stage: str | None) -> AsyncIterator[Seq
     """Batches of events; `stage` counts them as its input (None: the stage's input was counted already).
 
     An event is acknowledged only once its batch has been processed and everything the batch sent or wrote is on
-    the broker. take_events acknowledges the whole batch when it is closed, processed or not (as when Faust cancels
-    agents on SIGTERM), so each event holds one more reference, released here when the agent asks for more."""
+    the broker; a batch's table writes reach their changelog once per key, when it has been processed.
+    take_events acknowledges the whole batch when it is closed, processed or not (as when Faust cancels agents on
+    SIGTERM), so each event holds one more reference, released here when the agent asks for more."""
     async for batch in stream.take_events(settings.batch_size, within=settings.batch_within_s):  # type: ignore[attr-defined]
         for event in batch:
             event.message.incref()
@@ -74,7 +85,8 @@ async def batches(stream: faust.StreamT, stage: str | None) -> AsyncIterator[Seq
         if stage:
             metrics.MESSAGES_IN.labels(stage).inc(len(fresh))
         if fresh:
-            yield fresh
+            with one_write_per_key():
+                yield fresh
         await confirm_writes()
         for event in batch:
             await stream.ack(event)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -28,10 +30,52 @@ class ConfirmedTable(faust.Table):
     after a kill -9). Agents await `confirm_writes()` before they take the next event, which is when Faust acks
     the current one, so a committed offset always has its table writes on the changelog."""
 
-    def send_changelog(self, *args: Any, **kwargs: Any) -> Any:
-        written = super().send_changelog(*args, **kwargs)
+    def send_changelog(self, partition: int | None, key: Any, value: Any,  # type: ignore[override]
+                       **kwargs: Any) -> Any:
+        if partition is None and self.partitions == 1:
+            partition = 0  # the partitioner's only choice, known now (a held write needs it)
+        task = asyncio.current_task()
+        held = _held_writes.get(task) if task is not None else None
+        if held is None or partition is None:
+            return self.send_changelog_now(partition, key, value, **kwargs)
+        held[(id(self), partition, key)] = (self, partition, key, value, kwargs)
+        return HeldWrite(partition)
+
+    def send_changelog_now(self, partition: int | None, key: Any, value: Any, **kwargs: Any) -> Any:
+        written = super().send_changelog(partition, key, value, **kwargs)
         _unconfirmed_writes().append(written)
         return written
+
+
+class HeldWrite:
+    """What Faust reads from a changelog write it has just made (the partition, for window expiry), for a write
+    held back until the end of the batch."""
+
+    def __init__(self, partition: int):
+        self.message = self
+        self.partition = partition
+
+
+# Changelog writes held back per agent (task) during a batch: (table, partition, key) -> arguments of the last one.
+# The changelog is read back by key, last write wins, so one write per key per batch is enough (an actor's pane
+# used to be written whole once per claim of the batch).
+_held_writes: weakref.WeakKeyDictionary[asyncio.Task[Any], dict[tuple[int, int, Any], tuple[Any, ...]]] = \
+    weakref.WeakKeyDictionary()
+
+
+@contextmanager
+def one_write_per_key() -> Iterator[None]:
+    """Within this block, the current agent's table writes reach their changelog once per key, when it ends (the
+    table's own data changes at once)."""
+    task = asyncio.current_task()
+    assert task is not None
+    held = _held_writes[task] = {}
+    try:
+        yield
+    finally:
+        del _held_writes[task]
+        for table, partition, key, value, kwargs in held.values():
+            table.send_changelog_now(partition, key, value, **kwargs)
 
 
 # Changelog writes and sends not yet acknowledged by the broker, per agent (asyncio task): each agent waits for
