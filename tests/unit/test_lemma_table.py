@@ -1,5 +1,5 @@
-"""streams.nlp.pipeline.keep_only_needed_lemmas: the workers keep only the lemma lookup entries the cue patterns
-can match, and every form matches exactly as it would with spacy-lookups-data's whole table."""
+"""streams.nlp.lemmas: the workers keep only the lemma lookup entries the cue patterns can match (picked in a child
+process), and every form matches exactly as it would with spacy-lookups-data's whole table."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from spacy.util import load_language_data
 
 import streams.nlp.components  # noqa: F401  (registers the factories)
 from streams.nlp.components import needed_lemmas
-from streams.nlp.pipeline import keep_only_needed_lemmas, pipeline_for
+from streams.nlp.lemmas import kept_entries
+from streams.nlp.pipeline import pipeline_for
 
 
 @pytest.mark.parametrize("lang", ["it", "en"])
@@ -33,11 +34,20 @@ def test_every_form_matches_as_with_the_whole_table(lang: str) -> None:
             assert mine == full[form], form
 
 
-def test_trimming_keeps_needed_lemmas_and_forms_that_are_lemmas() -> None:
+def test_the_kept_entries_are_the_needed_lemmas_and_forms_that_are_lemmas() -> None:
     nlp = spacy.blank("it")
-    lemmatizer = nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
-    lemmatizer.initialize()  # type: ignore[attr-defined]
-    kept = keep_only_needed_lemmas(lemmatizer, {"schierare"})
-    table = lemmatizer.lookups.get_table("lemma_lookup")  # type: ignore[attr-defined]
-    assert kept == len(table) > 1
-    assert table.get("schierate") == "schierare" and table.get("truppe") is None
+    whole = nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    whole.initialize()  # type: ignore[attr-defined]
+    needed = needed_lemmas(nlp, whole)
+    kept = dict(kept_entries("it"))
+    assert {"dichiarare", "uccidere"} <= needed  # speech verb, claim type
+    assert kept[nlp.vocab.strings["dichiarato"]] == "dichiarare"
+    assert all(lemma in needed or nlp.vocab.strings[form] in needed for form, lemma in kept.items()
+               if form in nlp.vocab.strings)
+    assert 1000 < len(kept) < 20_000  # of 333,682
+
+
+def test_the_pipeline_holds_the_kept_entries_only() -> None:
+    """The pipeline's table came from the child process: a fraction of the whole one."""
+    table = pipeline_for("it").get_pipe("lemmatizer").lookups.get_table("lemma_lookup")  # type: ignore[attr-defined]
+    assert 1000 < len(table) < 20_000
