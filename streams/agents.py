@@ -16,7 +16,6 @@ from typing import Any, TypeVar
 
 import faust
 import faust.streams as faust_streams
-from datasketch import MinHashLSH
 from faust.types import EventT
 
 from streams import codecs, metrics, redelivery
@@ -50,6 +49,7 @@ from streams.stages.claims import claims as make_claims
 from streams.stages.clean import expired_articles, finish, prepare
 from streams.stages.enrich import enrich
 from streams.stages.extract import extract_batch, unsupported
+from streams.stages.minhash import MinHashLSH
 from streams.stages.rejected import Rejected
 
 log = logging.getLogger(__name__)

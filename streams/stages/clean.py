@@ -17,13 +17,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import ftfy
-from datasketch import MinHashLSH
 from ftfy.badness import is_bad
 
 from streams import lang as lang_data
 from streams.records import CleanArticle, RawArticle
 from streams.stages import boilerplate, dedupe
 from streams.stages.language import detect_language
+from streams.stages.minhash import MinHashLSH
 from streams.stages.rejected import Rejected
 
 # Typographic quotes and apostrophes folded to ASCII so lexicons and names match one spelling.

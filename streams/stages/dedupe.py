@@ -8,7 +8,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
+
+from streams.stages.minhash import MinHash, MinHashLSH
 
 NUM_PERM = 100
 BANDS, ROWS = 20, 5  # LSH candidates from Jaccard ~0.55 up; candidates are then verified
