@@ -45,7 +45,7 @@ class Settings:
     dedupe_window_s: float = 7 * 86400
     dedupe_threshold: float = 0.5
     batch_size: int = 64
-    batch_within_s: float = 0.05  # each batched stage waits up to this long for a fuller batch: it adds to latency
+    batch_within_s: float = 0.02  # each batched stage waits up to this long for a fuller batch: it adds to latency
     # Producer record batches, in bytes; 0 means "auto": one record per batch on a loopback broker, 16384 (the
     # client default) elsewhere. The embedded broker (Tansu) reports a partition's end offset as the start of
     # its last batch, so Faust's table recovery stopped short of the last records (and lag read low).
