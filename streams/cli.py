@@ -398,7 +398,7 @@ def _print_bench(result: dict[str, Any]) -> None:
 
     def ratio(key: str) -> str:
         value = result["ratios"].get(key)
-        return "" if value is None else f"{value:.2f}"
+        return "" if value is None else f"{value:.3f}"
 
     table = Table(title=f"claimstream bench — {result['articles']} stories, {result['corpus']['words_mean']:.0f} "
                         f"words on average, {result['machine']['cpus']} CPUs")
@@ -417,8 +417,8 @@ def _print_bench(result: dict[str, Any]) -> None:
         ceiling_ratio = e2e["throughput"]["articles_per_s"] / top["articles_per_s"]
         table.add_row(f"(c) end to end, {n} worker{'s' if n != '1' else ''}",
                       f"{e2e['throughput']['articles_per_s']:.1f}", f"{e2e['throughput']['sentences_per_s']:.0f}",
-                      f"{ceiling_ratio:.2f}", lat, " ".join(f"{r:.0f}" for r in e2e["worker_rss_mb_peak"]))
-    Console().print(table)
+                      f"{ceiling_ratio:.3f}", lat, " ".join(f"{r:.0f}" for r in e2e["worker_rss_mb_peak"]))
+    Console(width=160).print(table)  # wide enough for every figure, also when piped
     if result["ratios"].get("scale_2_vs_1") is not None:
         Console().print(f"2 workers / 1 worker: {result['ratios']['scale_2_vs_1']:.2f}")
     for target in result["targets"]:
