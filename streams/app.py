@@ -28,7 +28,8 @@ class ConfirmedTable(faust.Table):
     a 0.1 s wait and without counting the message being handed over: a write still in flight can be lost in a
     crash after the offset of the event that made it was committed (seen: 17 of 22 claims of an actor counted
     after a kill -9). Agents await `confirm_writes()` before they take the next event, which is when Faust acks
-    the current one, so a committed offset always has its table writes on the changelog."""
+    the current one, so a committed offset always has its table writes on the changelog. Within
+    `one_write_per_key()` (an agent's batch) a write is held and only the last one per key is sent, at its end."""
 
     def send_changelog(self, partition: int | None, key: Any, value: Any,  # type: ignore[override]
                        **kwargs: Any) -> Any:
