@@ -355,7 +355,6 @@ class EndToEnd:
     cpu_s: dict[str, float]
     rss_mb_warm: list[float]  # peak RSS after start and warm-up, before the full load
 
-
     def asdict(self) -> dict[str, Any]:
         return {"workers": self.workers, "throughput": self.full.asdict(), "latency_full_load_s": self.latency_full,
                 "half_load_articles_per_s": round(self.half_rate, 2), "latency_half_load_s": self.latency_half,
