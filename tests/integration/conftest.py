@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -82,6 +83,17 @@ class Worker:
 
     def topic(self, name: str) -> str:
         return self.prefix + name
+
+    def metrics(self) -> dict[str, float]:
+        """The worker's /metrics as {series: value}."""
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.web_port}/metrics", timeout=10) as response:
+            text = response.read().decode()
+        out = {}
+        for line in text.splitlines():
+            if line and not line.startswith("#"):
+                series, _, value = line.rpartition(" ")
+                out[series] = float(value)
+        return out
 
 
 @pytest.fixture

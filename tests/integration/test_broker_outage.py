@@ -5,7 +5,6 @@ again and starts a fresh worker, which processes the articles produced after the
 from __future__ import annotations
 
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,11 +45,10 @@ def claims_of(worker: Worker, article_id: str, timeout_s: float) -> list[dict[st
 def worker_counts(worker: Worker) -> str:
     """What each stage took in and sent on, from the worker's /metrics (for a failure message)."""
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{worker.web_port}/metrics", timeout=5) as response:
-            text = response.read().decode()
+        return "\n".join(f"{series} {value}" for series, value in worker.metrics().items()
+                         if series.startswith("claimstream_messages_"))
     except OSError as exc:
         return f"/metrics unreadable: {exc}"
-    return "\n".join(line for line in text.splitlines() if line.startswith("claimstream_messages_"))
 
 
 def test_worker_comes_back_by_itself_after_the_broker_restarts_empty(own_broker: EmbeddedBroker,

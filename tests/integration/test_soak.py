@@ -12,7 +12,6 @@ import os
 import random
 import sys
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -78,18 +77,6 @@ def reading(metrics: dict[str, float]) -> Reading:
                     if series.startswith("claimstream_table_keys{")})
 
 
-def samples(port: int) -> dict[str, float]:
-    """The worker's /metrics as {series: value}."""
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
-        text = response.read().decode()
-    out = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            series, _, value = line.rpartition(" ")
-            out[series] = float(value)
-    return out
-
-
 def faust_worker_pid(supervisor_pid: int) -> int:
     """`claimstream worker` supervises one Faust worker process: its only child."""
     with open(f"/proc/{supervisor_pid}/task/{supervisor_pid}/children") as f:
@@ -137,7 +124,7 @@ def test_50000_articles_memory_flat_and_tables_bounded(soak_worker: Worker) -> N
     readings: list[Reading] = []
     done = 0.0
     while time.monotonic() - started < 2100:
-        metrics = samples(worker.web_port)
+        metrics = worker.metrics()
         done = metrics.get(done_key, 0.0)
         readings.append(reading(metrics))
         if rss_early is None and done >= ARTICLES / 10:
@@ -148,11 +135,11 @@ def test_50000_articles_memory_flat_and_tables_bounded(soak_worker: Worker) -> N
         time.sleep(5)
     took = time.monotonic() - started
     rss_end = rss_mb(pid)
-    final = samples(worker.web_port)
+    final = worker.metrics()
     # Faust expires windows once a minute (table_cleanup_interval), days of event time apart in this run: the
     # bound is what the tables hold once expiry has run with every article in.
     time.sleep(EXPIRY_EVERY_S + 5)
-    readings.append(reading(samples(worker.web_port)))
+    readings.append(reading(worker.metrics()))
     keys_by_table = {table: [r.keys[table] for r in readings if table in r.keys]
                      for table in sorted({t for r in readings for t in r.keys})}
     sys.stderr.write(
