@@ -15,19 +15,17 @@ import json
 import subprocess
 import sys
 
+import spacy
 from spacy.lookups import Lookups
+from spacy.strings import get_string_id
+
+from streams.nlp.components import needed_lemmas  # also registers the pipeline's factories
 
 CHILD_TIMEOUT_S = 300
 
 
 def kept_entries(lang: str) -> list[tuple[int, str]]:
     """(form id, lemma) of every entry a worker keeps for `lang` (loads the whole table: run it in a child)."""
-    import spacy
-    from spacy.strings import get_string_id
-
-    import streams.nlp.components  # noqa: F401  (registers the factories)
-    from streams.nlp.components import needed_lemmas
-
     nlp = spacy.blank(lang)
     lemmatizer = nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     lemmatizer.initialize()  # type: ignore[attr-defined]
