@@ -5,7 +5,8 @@ Faust worker that lived through that keeps its old assignment and offsets, and i
 the broker's default partition count (a table whose changelog has another count crashes its agent): it stalls. So
 the worker runs as a child of this supervisor, which asks the broker for its topic list every `PROBE_EVERY_S`:
 
-- the broker does not answer for `lost_after_s` (2 s on a loopback broker, 60 s elsewhere): the worker is stopped;
+- the broker does not answer for `lost_after_s` (2 s on a loopback broker, 60 s elsewhere): the worker is stopped
+  (a broker that still accepts connections but answers slowly — busy, on a loaded machine — gets `SLOW_ANSWER_S`);
 - the broker answers but one of the worker's topics is missing (it came back empty): the worker is stopped;
 - the broker answers, every topic is there, and no worker runs: the topics are created and a worker starts.
 
@@ -36,23 +37,29 @@ PROBE_TIMEOUT_S = 5.0
 STOP_TIMEOUT_S = 40.0  # the worker's drain (20 s at most) and Faust's own stop
 BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0)  # after the 1st, 2nd, ... exit in a row of a worker that ran < STEADY_S
 STEADY_S = 60.0
+SLOW_ANSWER_S = 60.0  # a broker that accepts connections is alive: a late answer is load, not a restart
 
 Action = Literal["start", "stop", "wait"]
 
 
 @dataclass(frozen=True)
 class BrokerView:
-    """What one probe saw: whether the broker answered, and which of the worker's topics it lacks."""
+    """What one probe saw: whether the broker answered, which of the worker's topics it lacks, and (when it did not
+    answer) whether it still accepted connections."""
 
     answers: bool
     missing: frozenset[str] = frozenset()
+    listening: bool = False
 
 
 def decide(view: BrokerView, worker_running: bool, unanswered_for_s: float, lost_after_s: float) -> Action:
     """The supervisor's next step. A missing topic means the broker restarted empty: the worker's offsets and
-    tables are gone with it, so a running worker is stopped (and started again on the next probe)."""
+    tables are gone with it, so a running worker is stopped (and started again on the next probe). A broker that
+    listens but is slow to answer is not taken for gone before `SLOW_ANSWER_S` (one slow probe on a loaded machine
+    must not kill a worker)."""
     if not view.answers:
-        return "stop" if worker_running and unanswered_for_s >= lost_after_s else "wait"
+        limit = max(lost_after_s, SLOW_ANSWER_S) if view.listening else lost_after_s
+        return "stop" if worker_running and unanswered_for_s >= limit else "wait"
     if view.missing:
         return "stop" if worker_running else "start"
     return "wait" if worker_running else "start"
@@ -95,7 +102,7 @@ def probe(settings: Settings) -> BrokerView:
         return asyncio.run(asyncio.wait_for(_probe(settings, wanted), PROBE_TIMEOUT_S + 1))
     except Exception as exc:  # noqa: BLE001 - whatever the reason, the broker did not answer
         log.debug("broker probe failed: %s: %s", type(exc).__name__, exc)
-        return BrokerView(answers=False)
+        return BrokerView(answers=False, listening=True)
 
 
 class Supervisor:

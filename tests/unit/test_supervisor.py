@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 
 from streams.settings import Settings
-from streams.supervisor import BACKOFF_S, BrokerView, backoff_s, decide, lost_after_s
+from streams.supervisor import BACKOFF_S, SLOW_ANSWER_S, BrokerView, backoff_s, decide, lost_after_s
 
 UP = BrokerView(answers=True)
 DOWN = BrokerView(answers=False)
+SLOW = BrokerView(answers=False, listening=True)  # accepts connections, the probe timed out
 EMPTY = BrokerView(answers=True, missing=frozenset({"claims", "articles.raw"}))
 
 
@@ -21,6 +22,8 @@ EMPTY = BrokerView(answers=True, missing=frozenset({"claims", "articles.raw"}))
     (DOWN, True, 1.0, "wait"),  # a short silence: maybe a slow answer
     (DOWN, True, 2.0, "stop"),  # gone: the worker would auto-create topics when it is back
     (DOWN, False, 100.0, "wait"),  # nothing to start against
+    (SLOW, True, 7.0, "wait"),  # a busy broker: one probe timed out
+    (SLOW, True, SLOW_ANSWER_S, "stop"),  # listening but mute for a minute
 ])
 def test_decide(view: BrokerView, running: bool, unanswered_s: float, action: str) -> None:
     assert decide(view, running, unanswered_s, lost_after_s=2.0) == action
