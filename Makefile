@@ -43,7 +43,7 @@ integration: $(STAMP) system-deps
 	$(BIN)/pytest -q tests/integration
 
 test: lint system-deps
-	$(BIN)/pytest -q -rs
+	$(BIN)/pytest -q -rs --durations=25
 
 # requirements.lock: what a clean install resolves to (the Docker image installs with it as constraints).
 lock:

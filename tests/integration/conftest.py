@@ -95,6 +95,19 @@ class Worker:
                 out[series] = float(value)
         return out
 
+    def diagnosis(self) -> str:
+        """For a failure message: what each stage took in and sent on, the lag and re-reads (from /metrics), and the
+        worker's last warnings."""
+        try:
+            counts = "\n".join(f"{series} {value:.0f}" for series, value in self.metrics().items()
+                               if series.startswith(("claimstream_messages_", "claimstream_consumer_lag",
+                                                     "claimstream_partitions_read_again", "claimstream_redelivered"))
+                               and value)
+        except OSError as exc:
+            counts = f"/metrics unreadable: {exc}"
+        warnings = [line for line in self.log().splitlines() if "[WARNING]" in line or "[ERROR]" in line]
+        return f"{counts}\nlast warnings of the worker's log:\n" + "\n".join(warnings[-40:])
+
 
 @pytest.fixture
 def worker(broker: EmbeddedBroker, tmp_path: Path) -> Iterator[Worker]:

@@ -42,15 +42,6 @@ def claims_of(worker: Worker, article_id: str, timeout_s: float) -> list[dict[st
             return found
 
 
-def worker_counts(worker: Worker) -> str:
-    """What each stage took in and sent on, from the worker's /metrics (for a failure message)."""
-    try:
-        return "\n".join(f"{series} {value}" for series, value in worker.metrics().items()
-                         if series.startswith("claimstream_messages_"))
-    except OSError as exc:
-        return f"/metrics unreadable: {exc}"
-
-
 def test_worker_comes_back_by_itself_after_the_broker_restarts_empty(own_broker: EmbeddedBroker,
                                                                      tmp_path: Path) -> None:
     worker = Worker(own_broker, f"o{uuid.uuid4().hex[:6]}.", tmp_path).start()
@@ -67,7 +58,7 @@ def test_worker_comes_back_by_itself_after_the_broker_restarts_empty(own_broker:
         produce(own_broker, worker.topic("articles.raw"), [sample_article("en-black-sea.txt", "after")])
         claims = claims_of(worker, "after", timeout_s=RESUME_WITHIN_S)
         took = time.monotonic() - back
-        assert claims, (f"no claims {RESUME_WITHIN_S} s after the broker came back:\n{worker_counts(worker)}\n"
+        assert claims, (f"no claims {RESUME_WITHIN_S} s after the broker came back:\n{worker.diagnosis()}\n"
                         f"{worker.log()[-4000:]}")
         assert worker.proc is not None and worker.proc.pid == supervisor_pid and worker.proc.poll() is None
         log = worker.log()

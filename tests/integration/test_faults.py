@@ -13,7 +13,6 @@ import random
 import signal
 import sys
 import time
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -82,12 +81,9 @@ def produce_fast(worker: Worker, articles: list[dict[str, Any]]) -> None:
 def articles_done(worker: Worker) -> float:
     """Articles whose claims the worker has published, from its /metrics (cheap to ask, unlike reading claims)."""
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{worker.web_port}/metrics", timeout=5) as response:
-            text = response.read().decode()
+        return worker.metrics().get('claimstream_messages_out_total{outcome="ok",stage="claims"}', 0.0)
     except OSError:
         return 0.0
-    prefix = 'claimstream_messages_out_total{outcome="ok",stage="claims"} '
-    return next((float(line[len(prefix):]) for line in text.splitlines() if line.startswith(prefix)), 0.0)
 
 
 def wait_for_articles_done(worker: Worker, count: int, timeout_s: float = 120) -> None:
@@ -104,7 +100,8 @@ def wait_for_claims(worker: Worker, expected: set[str], timeout_s: float) -> lis
     claims = consume(worker.broker, worker.topic("claims"), timeout_s=timeout_s,
                      until=lambda rs: expected <= {c["claim_id"] for c in rs})
     missing = expected - {c["claim_id"] for c in claims}
-    assert not missing, f"{len(missing)} of {len(expected)} claims never published, e.g. {sorted(missing)[:5]}"
+    assert not missing, (f"{len(missing)} of {len(expected)} claims never published, e.g. {sorted(missing)[:5]}\n"
+                         f"{worker.diagnosis()}")
     return claims
 
 

@@ -146,7 +146,8 @@ def test_50000_articles_memory_flat_and_tables_bounded(soak_worker: Worker) -> N
         f"\n[soak] {ARTICLES} articles in {took:.0f} s ({ARTICLES / took:.0f}/s); {done:.0f} reached the claims "
         f"stage; worker RSS {rss_early or 0:.0f} MB at 10 %, {rss_end:.0f} MB at the end; table keys (max, after "
         "expiry): " + ", ".join(f"{t} {max(v):.0f}/{v[-1]:.0f}" for t, v in sorted(keys_by_table.items())) + "\n")
-    assert final.get(done_key, 0.0) >= ARTICLES, f"only {final.get(done_key, 0.0):.0f} articles reached claims"
+    assert final.get(done_key, 0.0) >= ARTICLES, (
+        f"only {final.get(done_key, 0.0):.0f} articles reached claims\n{worker.diagnosis()}")
     assert rss_early is not None and rss_end < rss_early * 1.25 + 30, (rss_early, rss_end)
     # Bounded by expiry: the pane tables hold no more at the end than at their peak while the aggregator went
     # through the first half of the events (15 days of event time, far past their keep of a day at most), and the
