@@ -444,16 +444,18 @@ STALL_S = 20.0  # waiting messages, nothing committed and nothing in hand for th
 progress_seen: dict[Any, tuple[int, float]] = {}  # tp -> (start offset, since when)
 
 
-def stalled(lags: Mapping[Any, int], starts: Mapping[Any, int], busy_topics: set[str],
+def stalled(lags: Mapping[Any, int], starts: Mapping[Any, int], busy: set[Any],
             seen: dict[Any, tuple[int, float]], now: float, stall_s: float = STALL_S) -> list[Any]:
-    """Partitions with messages waiting whose start offset has not moved for `stall_s` while no agent holds a
-    message of their topic. Faust can drop fetched messages around a rebalance or a restart and then skip them as
-    already read, until the next restart (seen: 510 articles waiting on one partition, the worker idle). Updates
-    `seen` (tp -> (start, since))."""
+    """Partitions with messages waiting whose start offset has not moved for `stall_s` while no agent holds one of
+    their messages. A safety net: Faust used to drop fetched messages around a rebalance or a restart and then
+    skip them as already read, until the next restart (seen: 510 articles waiting on one partition, the worker
+    idle; streams.app.ReadOffsets stops that). Messages queued for an agent but not yet taken are not in its
+    hands: a partition whose messages wait behind others' for `stall_s` is read again needlessly, and its
+    repeats are left out (`not_seen_before`). Updates `seen` (tp -> (start, since))."""
     out = []
     for tp, lag in lags.items():
         start = starts[tp]
-        if lag <= 0 or tp.topic in busy_topics or seen.get(tp, (None, 0.0))[0] != start:
+        if lag <= 0 or tp in busy or seen.get(tp, (None, 0.0))[0] != start:
             seen[tp] = (start, now)
         elif now - seen[tp][1] >= stall_s:
             out.append(tp)
@@ -461,6 +463,13 @@ def stalled(lags: Mapping[Any, int], starts: Mapping[Any, int], busy_topics: set
     for tp in set(seen) - set(lags):
         del seen[tp]
     return out
+
+
+def messages_in_hand(consumer: Any) -> list[Any]:
+    """Messages handed to an agent and not yet acknowledged. Faust's record of them (private) also keeps acknowledged
+    ones it did not count (below the committed offset, or acknowledged before) until they are garbage: those are
+    not in anyone's hands."""
+    return [m for m in list(consumer._unacked_messages) if not m.acked]
 
 
 @app.timer(interval=5.0)
@@ -485,10 +494,11 @@ async def measure_lag_and_tables() -> None:
         metrics.CONSUMER_LAG.labels(*labels).set(lag)
         now_set.add(labels)
     if app.flow_control.is_active():  # not while recovering or draining
-        busy = {m.tp.topic for m in list(getattr(consumer, "_unacked_messages", ()))}
+        busy = {m.tp for m in messages_in_hand(consumer)}
         for tp in stalled(lags, starts, busy, progress_seen, time.monotonic()):
             log.warning("%s[%d]: %d messages waiting and none taken for %.0f s: reading again from offset %d",
                         tp.topic, tp.partition, lags[tp], STALL_S, starts[tp])
+            metrics.READ_AGAIN.inc()
             await consumer.seek(tp, starts[tp])
     for labels in lag_labels - now_set:  # partitions moved to another worker
         metrics.CONSUMER_LAG.remove(*labels)

@@ -41,6 +41,10 @@ REDELIVERED = Counter(
     "claimstream_redelivered_messages_total",
     "Messages delivered a second time within one worker process (around a rebalance): acknowledged, not processed.",
 )
+READ_AGAIN = Counter(
+    "claimstream_partitions_read_again_total",
+    "Input partitions read again from their committed offset after messages waited 20 s with none taken.",
+)
 TABLE_KEYS = Gauge("claimstream_table_keys", "Keys held in a table, on this worker.", ["table"])
 BOILERPLATE_LINES = Counter(
     "claimstream_boilerplate_lines_removed_total",

@@ -1,10 +1,10 @@
 """Messages Faust hands to an agent a second time within one process are processed once.
 
 After a (re)assignment Faust resumes the input partitions before it seeks them to their committed offsets, so a
-fetch made in between is delivered, and the same offsets are fetched again after the seek. Faust drops the second
-copies except the one at the offset it read last (it compares `offset >= last read`): that message was processed
-twice (seen: claim events repeated after a graceful restart). What this process has already acknowledged is in
-Faust's own bookkeeping: below the committed offset, or acknowledged and not yet committed."""
+fetch made in between is delivered, and the same offsets are fetched again after the seek. Faust itself dropped
+messages below the offset it read last — which also dropped messages that came out of order, for good — so for the
+agents' inputs it drops nothing (streams.app.ReadOffsets) and the agents leave out what this process has already
+processed: below the committed offset, or acknowledged and not yet committed (Faust's own bookkeeping)."""
 
 from __future__ import annotations
 
@@ -26,3 +26,4 @@ def first_deliveries(messages: Iterable[tuple[TP, int]], committed: Mapping[TP, 
         seen.add((tp, offset))
         out.append(not done)
     return out
+

@@ -74,7 +74,8 @@ def test_a_partition_is_stalled_only_when_waiting_untaken_and_unmoved_for_the_st
     lags, starts = {a: 510, b: 0, c: 40}, {a: 100, b: 7, c: 900}
     assert agents.stalled(lags, starts, set(), seen, now=0.0, stall_s=20) == []
     assert agents.stalled(lags, starts, set(), seen, now=19.0, stall_s=20) == []
-    assert agents.stalled(lags, starts, {"t.actor-claims"}, seen, now=25.0, stall_s=20) == [a]  # c: agent busy
+    # c is in an agent's hands; so is b, another partition of a's topic, which must not hide a
+    assert agents.stalled(lags, starts, {b, c}, seen, now=25.0, stall_s=20) == [a]
     assert agents.stalled(lags, starts, set(), seen, now=30.0, stall_s=20) == []  # a re-read just now
     moved = {a: 100, b: 7, c: 950}
     assert agents.stalled(lags, moved, set(), seen, now=60.0, stall_s=20) == [a]  # c moved at 60
