@@ -34,7 +34,7 @@ from streams.deadletter import Origin, bounded, dead_letter_headers
 from streams.nlp.pipeline import default_registry, pipeline_for
 from streams.records import (
     ActorAggregate,
-    ActorClaim,
+    ActorClaims,
     Claim,
     ClaimLink,
     CleanArticle,
@@ -273,8 +273,7 @@ async def claims_agent(stream: faust.StreamT) -> None:
         items = await decode_batch(batch, EnrichedArticle, "claims")
         article_of = {id(event): enriched.article for event, enriched in items}
         for event, found in await run_per_item("claims", items, make_claims):
-            for claim in found:
-                await publish_claim(claim)
+            await publish_claims(found)
             if found:
                 observe_latency(article_of[id(event)], time.time())
             metrics.MESSAGES.labels("claims", "ok").inc()
@@ -289,14 +288,15 @@ def observe_latency(article: CleanArticle, at: float) -> None:
 
 
 
-async def publish_claim(claim: Claim) -> None:
-    await send(topics.claims, key=claim.claim_id.encode(), value=codecs.encode(claim))
-    metrics.CLAIMS.labels(claim.type, claim.certainty, claim.lang).inc()
-    # Re-keyed by actor so each actor's panes live in one partition; stamped with event time.
-    at = aggregates.event_time(claim, time.time())
-    for actor_id in aggregates.actor_keys(claim):
-        event = aggregates.actor_claim(actor_id, claim, at)
-        await send(topics.actor_claims, key=actor_id.encode(), value=codecs.encode(event), timestamp=at)
+async def publish_claims(claims: list[Claim]) -> None:
+    """An article's claims, then one event per actor for the aggregator: re-keyed by actor so each actor's panes
+    live in one partition, stamped with event time."""
+    for claim in claims:
+        await send(topics.claims, key=claim.claim_id.encode(), value=codecs.encode(claim))
+        metrics.CLAIMS.labels(claim.type, claim.certainty, claim.lang).inc()
+    for event in aggregates.actor_events(claims, time.time()):
+        await send(topics.actor_claims, key=event["actor_id"].encode(), value=codecs.encode(event),
+                   timestamp=event["at"])
 
 
 RECENT_CLAIMS_KEPT = 20
@@ -305,18 +305,19 @@ dirty_actors: set[str] = set()  # changed since the last publish (debounced by t
 
 @app.agent(topics.actor_claims)
 async def aggregate_agent(stream: faust.StreamT) -> None:
-    """Count each (actor, claim) once into its panes, link it to recent claims of other sources. In batches: the
-    writes of a whole batch are confirmed with one wait instead of one per event."""
+    """Count each (actor, claim) of an actor event once into its panes, link it to recent claims of other sources.
+    In batches: the writes of a whole batch are confirmed with one wait instead of one per event."""
     async for batch in batches(stream, "aggregates"):
         started = time.perf_counter()
         for event in batch:
-            decoded = codecs.decode(ActorClaim, event.value)
+            decoded = codecs.decode(ActorClaims, event.value)
             if isinstance(decoded, Rejected):
                 await dead_letter(event, decoded, "aggregates")
                 continue
             try:
                 with acting_for(event):
-                    links = count_claim(decoded.to_representation())
+                    links = [link for claim in aggregates.claims_of(decoded.to_representation())
+                             for link in count_claim(claim)]
             except Exception as exc:  # noqa: BLE001 - a failure on one event is its dead letter, not the worker's
                 log.exception("aggregates failed on %s[%d]@%d", event.message.topic, event.message.partition,
                               event.message.offset)

@@ -22,7 +22,7 @@ ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 SCHEMA_FILES = (
     "raw-article.schema.json", "clean-article.schema.json", "extracted-article.schema.json",
     "enriched-article.schema.json", "claim.schema.json", "claim-link.schema.json",
-    "actor-aggregate.schema.json", "deadletter.schema.json", "actor-claim.schema.json",
+    "actor-aggregate.schema.json", "deadletter.schema.json", "actor-claims.schema.json",
 )
 
 

@@ -125,20 +125,14 @@ class ClaimLink(Record):
     values: list[float | None]
 
 
-class ActorClaim(Record):
-    """Internal: what the aggregator needs of a claim, once per actor (built by aggregates.actor_claim)."""
+class ActorClaims(Record):
+    """Internal: what the aggregator needs of one article's claims about one actor (built by
+    aggregates.actor_events; each item of `claims` is aggregates.actor_claim without the actor and the time)."""
 
-    schema = "actor-claim.schema.json"
+    schema = "actor-claims.schema.json"
     actor_id: str
-    claim_id: str
-    type: str
-    certainty: str
-    article_id: str
-    source: str
-    source_name: str | None
     at: float
-    duplicate_of: str | None
-    quantity: dict[str, Any] | None
+    claims: list[dict[str, Any]]
 
 
 class ActorAggregate(Record):
@@ -179,5 +173,5 @@ RECORD_FOR_TOPIC: dict[str, type[Record]] = {
     "actor-aggregates": ActorAggregate,
     "deadletter": DeadLetter,
     "articles.prepared": CleanArticle,  # internal
-    "actor-claims": ActorClaim,  # internal
+    "actor-claims": ActorClaims,  # internal
 }

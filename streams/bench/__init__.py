@@ -54,7 +54,7 @@ def run(articles: int, workers: list[int], seed: int, workdir: Path | None, prog
         "corpus": {"words_mean": round(mean(s.words for s in main), 1), "tokens": tokens,
                    "sentences": top.sentences,
                    "html_share": round(sum("html" in s.article for s in main) / articles, 2),
-                   "claims": len(inproc.claims), "actor_claim_events": inproc.actor_events},
+                   "claims": len(inproc.claims), "actor_events": inproc.actor_events},
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "ceiling": {**top.asdict(), "tokens_per_s": round(tokens / top.seconds, 1)},
         "inprocess": inproc.throughput.asdict(),

@@ -110,25 +110,29 @@ class InMemoryAggregates:
         self.events = 0
         self.links = 0
 
-    def add(self, claim: Claim, now: float) -> None:
-        at = aggregates.event_time(claim, now)
-        for actor in aggregates.actor_keys(claim):
-            event = aggregates.actor_claim(actor, claim, at)
+    def add(self, claims: list[Claim], now: float) -> None:
+        """One article's claims, as the aggregate agent takes them: one event per actor."""
+        for actor_event in aggregates.actor_events(claims, now):
             self.events += 1
-            recent_key = f"{actor}|{claim.type}"
-            day = aggregates.pane_start(at, aggregates.DAY_S)
-            week = aggregates.window_panes(aggregates.WINDOW_BY_LABEL["7d"], at)
-            starts = aggregates.pane_starts(at)
-            counted = aggregates.count(event, panes={label: self.panes.get((actor, label, start), {})
-                                                     for label, start in starts.items()},
-                                       recent_here=self.recent.get((recent_key, day), []),
-                                       recent_week=[e for d in week for e in self.recent.get((recent_key, d), [])],
-                                       keep=20)
-            for label, pane in counted.panes.items():
-                self.panes[(actor, label, starts[label])] = pane
-            if counted.recent is not None:
-                self.recent[(recent_key, day)] = counted.recent
-            self.links += len(counted.links)
+            for event in aggregates.claims_of(actor_event):
+                self.count(event)
+
+    def count(self, event: dict[str, Any]) -> None:
+        actor, at = str(event["actor_id"]), float(event["at"])
+        recent_key = f"{actor}|{event['type']}"
+        day = aggregates.pane_start(at, aggregates.DAY_S)
+        week = aggregates.window_panes(aggregates.WINDOW_BY_LABEL["7d"], at)
+        starts = aggregates.pane_starts(at)
+        counted = aggregates.count(event, panes={label: self.panes.get((actor, label, start), {})
+                                                 for label, start in starts.items()},
+                                   recent_here=self.recent.get((recent_key, day), []),
+                                   recent_week=[e for d in week for e in self.recent.get((recent_key, d), [])],
+                                   keep=20)
+        for label, pane in counted.panes.items():
+            self.panes[(actor, label, starts[label])] = pane
+        if counted.recent is not None:
+            self.recent[(recent_key, day)] = counted.recent
+        self.links += len(counted.links)
 
 
 @dataclass(frozen=True)
@@ -144,11 +148,10 @@ def in_process(stories: list[Story], sentences: int, warm: list[Story]) -> InPro
     list(process(((s.article["id"], s.article) for s in warm), 4 * 1024 * 1024))  # load the pipelines
     started = time.perf_counter()
     found: list[Claim] = []
+    tables, now = InMemoryAggregates(), time.time()
     for outcome in process(((s.article["id"], s.article) for s in stories), 4 * 1024 * 1024):
         found += outcome.claims
-    tables, now = InMemoryAggregates(), time.time()
-    for claim in found:
-        tables.add(claim, now)
+        tables.add(outcome.claims, now)
     seconds = time.perf_counter() - started
     return InProcess(Throughput(len(stories), sentences, seconds), found, tables.events)
 
@@ -197,7 +200,8 @@ class Load:
     sent_at: dict[str, float] = field(default_factory=dict)
     latencies: list[float] = field(default_factory=list)
     claims: int = 0
-    actor_events: int = 0  # actor-claim events those claims make: what the aggregates must take in
+    actor_events: set[tuple[str, str]] = field(default_factory=set)  # (article, actor): one event each for the
+    # aggregates, all of them what they must take in
     first_sent: float = 0.0
     finished: float = 0.0
 
@@ -299,7 +303,8 @@ async def drive(cluster: Cluster, stories: Sequence[Story], rate: float | None,
                     if claim.get("article_id") in wanted:
                         load.claims += 1
                         load.latencies.append(arrived - load.sent_at[claim["article_id"]])
-                        load.actor_events += len(aggregates.actor_keys(Claim.from_data(claim)))
+                        load.actor_events.update((claim["article_id"], actor)
+                                                 for actor in aggregates.actor_keys(Claim.from_data(claim)))
 
     reader = asyncio.create_task(read())
     producer = AIOKafkaProducer(bootstrap_servers=cluster.broker.bootstrap, acks="all", linger_ms=5,
@@ -365,7 +370,7 @@ class EndToEnd:
 def end_to_end(workers: int, main: list[Story], half: list[Story], warm: list[Story], sentences: int,
                workdir: Path, progress: Progress) -> EndToEnd:
     """Full load: every story at once, timed from the first send until every story's claims are out and the
-    aggregates have taken in every actor-claim event those claims make. Half load: other stories at half the
+    aggregates have taken in every actor event those claims make. Half load: other stories at half the
     full-load rate, for their latency."""
     workdir.mkdir(parents=True, exist_ok=True)
     progress(f"{workers} worker(s): starting the embedded broker and the workers")
@@ -374,7 +379,7 @@ def end_to_end(workers: int, main: list[Story], half: list[Story], warm: list[St
     def all_done(count: int) -> Callable[[Load, tuple[float, ...]], bool]:
         base_done, base_aggregated = cluster.progress()
         return lambda load, progress: (progress[0] >= base_done + count
-                                       and progress[1] >= base_aggregated + load.actor_events)
+                                       and progress[1] >= base_aggregated + len(load.actor_events))
 
     try:
         progress(f"{workers} worker(s): warming up on {len(warm)} stories")

@@ -11,7 +11,7 @@ skipped) and the `seen` state remembers each (actor, claim) (the same claim prod
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -90,6 +90,27 @@ def actor_claim(actor_id: str, claim: Claim, at: float) -> dict[str, Any]:
             "article_id": claim.article_id, "source": source_key(data),
             "source_name": (claim.source or {}).get("name"), "at": at, "duplicate_of": claim.duplicate_of,
             "quantity": {"unit": quantity["unit"], "value": quantity["value"]} if quantity else None}
+
+
+ACTOR_FIELDS = ("actor_id", "at")  # an actor event's own fields; every other field of actor_claim is per claim
+
+
+def actor_events(claims: Sequence[Claim], now: float) -> list[dict[str, Any]]:
+    """An article's claims as the aggregator takes them: one event per actor (and event time), in first-seen order,
+    holding what it needs of each of the actor's claims (actor_claim without the actor and time). Sent keyed by
+    actor id and stamped with `at`: one message per actor instead of one per actor and claim."""
+    grouped: dict[tuple[str, float], list[dict[str, Any]]] = {}
+    for claim in claims:
+        at = event_time(claim, now)
+        for actor_id in actor_keys(claim):
+            item = actor_claim(actor_id, claim, at)
+            grouped.setdefault((actor_id, at), []).append({k: v for k, v in item.items() if k not in ACTOR_FIELDS})
+    return [{"actor_id": actor_id, "at": at, "claims": items} for (actor_id, at), items in grouped.items()]
+
+
+def claims_of(event: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The per-claim events (as actor_claim builds them) an actor event holds."""
+    return [{"actor_id": event["actor_id"], "at": event["at"], **item} for item in event["claims"]]
 
 
 def pane_start(at: float, step_s: int) -> float:

@@ -23,8 +23,10 @@ from streams.stages.aggregates import (
     Pane,
     WindowSpec,
     actor_claim,
+    actor_events,
     actor_keys,
     apply_to_pane,
+    claims_of,
     count,
     event_time,
     links_for,
@@ -189,6 +191,29 @@ def test_actor_claim_is_the_small_event_the_aggregator_needs() -> None:
     }
     bare = actor_claim("PRK", make_claim(outlet=None), 5.0)
     assert bare["quantity"] is None and bare["source_name"] is None and bare["source"] == "it-corea-truppe.txt"
+
+
+def test_an_articles_claims_make_one_event_per_actor_holding_that_actors_claims() -> None:
+    first = make_claim("claim-0001", "a1", source=JCS, published_at="2026-11-23T12:00:00+00:00")
+    second = make_claim("claim-0002", "a1", actors=[country("PRK")], published_at="2026-11-23T12:00:00+00:00")
+    syndicated = make_claim("claim-0003", "a1", duplicate_of="claim-0900", published_at="2026-11-23T12:00:00+00:00")
+    events = actor_events([first, second, syndicated], now=5.0)
+    assert [(e["actor_id"], [c["claim_id"] for c in e["claims"]]) for e in events] == [
+        ("PRK", ["claim-0001", "claim-0002"]), ("RUS", ["claim-0001"]), ("KOR", ["claim-0001"])]
+    assert {e["at"] for e in events} == {ts(T)}
+    for e in events:  # nothing but the wire format: the aggregator reads what it would have read one by one
+        assert codecs.schema_errors("actor-claims.schema.json", orjson.loads(codecs.encode(e))) == []
+    # Expanded, an event is exactly the per-claim events the aggregator counts.
+    expanded = [c for e in events for c in claims_of(e)]
+    assert sorted(expanded, key=lambda c: (c["actor_id"], c["claim_id"])) == sorted(
+        [actor_claim(a, claim, ts(T)) for claim in (first, second) for a in actor_keys(claim)],
+        key=lambda c: (c["actor_id"], c["claim_id"]))
+
+
+def test_an_article_without_a_publication_time_takes_the_time_given_for_all_its_claims() -> None:
+    events = actor_events([make_claim("claim-0001", "a2"), make_claim("claim-0002", "a2")], now=77.0)
+    assert [(e["actor_id"], e["at"], len(e["claims"])) for e in events] == [("PRK", 77.0, 2), ("RUS", 77.0, 2)]
+    assert actor_events([], now=1.0) == []
 
 
 # --- apply_to_pane --------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from streams import codecs
-from streams.records import ActorClaim, CleanArticle, RawArticle
+from streams.records import ActorClaims, CleanArticle, RawArticle
 from streams.stages.rejected import Rejected
 
 MAX = 2_000_000
@@ -306,12 +306,12 @@ def test_decode_rejects_instead_of_raising() -> None:
 
 def test_records_between_stages_are_shape_checked() -> None:
     """Internal hops check shape only (the contract tests validate what the stages write)."""
-    event = ActorClaim(actor_id="PRK", claim_id="c1", type="deployment", certainty="reported", article_id="a1",
-                       source="agency.example", source_name=None, at=1_763_000_000.0, duplicate_of=None,
-                       quantity=None)
-    assert codecs.decode(ActorClaim, codecs.encode(event)) == event
-    missing = codecs.decode(ActorClaim, orjson.dumps({"actor_id": "PRK", "claim_id": "x"}))
+    event = ActorClaims(actor_id="PRK", at=1_763_000_000.0, claims=[
+        {"claim_id": "c1", "type": "deployment", "certainty": "reported", "article_id": "a1",
+         "source": "agency.example", "source_name": None, "duplicate_of": None, "quantity": None}])
+    assert codecs.decode(ActorClaims, codecs.encode(event)) == event
+    missing = codecs.decode(ActorClaims, orjson.dumps({"actor_id": "PRK", "at": 1.0}))
     assert isinstance(missing, Rejected) and missing.reason == "schema_violation"
-    assert "missing required" in missing.detail and "'type'" in missing.detail
-    not_object = codecs.decode(ActorClaim, b"[1, 2]")
+    assert "missing required" in missing.detail and "'claims'" in missing.detail
+    not_object = codecs.decode(ActorClaims, b"[1, 2]")
     assert isinstance(not_object, Rejected) and not_object.reason == "schema_violation"

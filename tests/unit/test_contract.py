@@ -14,7 +14,15 @@ from streams.deadletter import Origin, dead_letter_headers, describe
 from streams.nlp.pipeline import default_registry, pipeline_for
 from streams.records import RECORD_FOR_TOPIC, ClaimLink, Record
 from streams.sources import read
-from streams.stages.aggregates import WINDOWS, actor_claim, apply_to_pane, links_for, merge, record
+from streams.stages.aggregates import (
+    WINDOWS,
+    actor_claim,
+    actor_events,
+    apply_to_pane,
+    links_for,
+    merge,
+    record,
+)
 from streams.stages.claims import claims
 from streams.stages.clean import clean
 from streams.stages.enrich import enrich
@@ -48,8 +56,11 @@ def produced() -> dict[type[Record], list[Record]]:
     panes = [apply_to_pane({}, actor_claim("PRK", c, 1_790_000_000.0)) for c in all_claims[:8]]
     window = merge(p for p in panes if p is not None)
     out[records.ActorAggregate] = [record("PRK", spec, 1_790_000_000.0, window, datetime.now(UTC)) for spec in WINDOWS]
-    out[records.ActorClaim] = [records.ActorClaim.from_data(actor_claim(a["id"], c, 1_790_000_000.0))
-                               for c in all_claims for a in c.actors]
+    by_article: dict[str, list[records.Claim]] = {}
+    for c in all_claims:
+        by_article.setdefault(c.article_id, []).append(c)
+    out[records.ActorClaims] = [records.ActorClaims.from_data(e)
+                                for found in by_article.values() for e in actor_events(found, 1_790_000_000.0)]
     events = [actor_claim("PRK", c, 1_790_000_000.0) for c in all_claims if c.quantity]
     out[records.ClaimLink] = [link for i, e in enumerate(events) for link in links_for("PRK", e["type"], e, events[:i])]
     out[records.ClaimLink].append(ClaimLink(link_id="l1", relation="conflicts", actor_id="PRK", type="deployment",

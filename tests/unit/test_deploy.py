@@ -145,7 +145,7 @@ def test_dockerfile_builds_the_package_the_readme_installs(tmp_path: Path) -> No
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in ("streams/cli.py", "streams/agents.py", "streams/lang/it.json", "streams/lang/en.json",
                    "streams/actors/registry.json", "streams/schemas/claim.schema.json",
-                   "streams/schemas/actor-claim.schema.json"):
+                   "streams/schemas/actor-claims.schema.json"):
         assert needed in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "claimstream = streams.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
