@@ -443,6 +443,7 @@ lag_labels: set[tuple[str, str]] = set()  # the (topic, partition) series set la
 
 STALL_S = 20.0  # waiting messages, nothing committed and nothing in hand for this long: the partition is stuck
 progress_seen: dict[Any, tuple[int, float]] = {}  # tp -> (start offset, since when)
+read_again_from: dict[Any, int] = {}  # tp -> the offset it was last read again from
 
 
 def stalled(lags: Mapping[Any, int], starts: Mapping[Any, int], busy: set[Any],
@@ -499,6 +500,12 @@ async def measure_lag_and_tables() -> None:
         for tp in stalled(lags, starts, busy, progress_seen, time.monotonic()):
             log.warning("%s[%d]: %d messages waiting and none taken for %.0f s: reading again from offset %d",
                         tp.topic, tp.partition, lags[tp], STALL_S, starts[tp])
+            if read_again_from.get(tp) == starts[tp]:
+                log.error("%s[%d]: still nothing from offset %d after reading it again. On the embedded broker this "
+                          "is its fetch running out of time on a large partition: set CLAIMSTREAM_FETCH_MAX_WAIT_MS "
+                          "(e.g. 500) or use Apache Kafka (README, \"The embedded broker\")", tp.topic, tp.partition,
+                          starts[tp])
+            read_again_from[tp] = starts[tp]
             metrics.READ_AGAIN.inc()
             await consumer.seek(tp, starts[tp])
     for labels in lag_labels - now_set:  # partitions moved to another worker
