@@ -26,4 +26,3 @@ def first_deliveries(messages: Iterable[tuple[TP, int]], committed: Mapping[TP, 
         seen.add((tp, offset))
         out.append(not done)
     return out
-

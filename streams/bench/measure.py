@@ -200,8 +200,8 @@ class Load:
     sent_at: dict[str, float] = field(default_factory=dict)
     latencies: list[float] = field(default_factory=list)
     claims: int = 0
-    actor_events: set[tuple[str, str]] = field(default_factory=set)  # (article, actor): one event each for the
-    # aggregates, all of them what they must take in
+    # (article, actor) of those claims: one actor event each, every one of which the aggregates must take in
+    actor_events: set[tuple[str, str]] = field(default_factory=set)
     first_sent: float = 0.0
     finished: float = 0.0
 
