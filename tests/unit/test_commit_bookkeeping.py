@@ -49,11 +49,10 @@ def test_the_fetch_loop_drops_nothing_of_an_acknowledged_topic_and_the_rest_read
     changelog = TP("actor-panes-1h-changelog", 2)
     assert offsets[PART] is None and offsets[changelog] is None  # nothing read yet
     offsets[PART], offsets[changelog] = 146, 80
-    assert offsets[PART] is None and offsets.get(PART) == 146  # the loop sees None; the watchdogs see 146
+    assert offsets[PART] is None and offsets.get(PART) == 146  # the fetch loop sees None; `.get` the offset
     assert offsets[changelog] == 80
     offsets.pop(PART)
     assert PART not in offsets and offsets.get(PART) is None
-
 
 
 def test_the_workers_consumer_keeps_its_read_offsets_that_way() -> None:
