@@ -26,4 +26,3 @@ def test_the_restart_race_seen_in_the_graceful_restart_test() -> None:
     acknowledged = {"p": set(range(743, 761))}
     again = [("p", offset) for offset in range(743, 765)]
     assert first_deliveries(again, {"p": 743}, acknowledged) == [False] * 18 + [True] * 4
-
