@@ -17,25 +17,24 @@ ACTOR_LABEL = "ACTOR"
 
 
 def build_pipeline(lang: str, registry: Registry) -> Language:
-    """blank(lang) -> paragraphs -> sentencizer -> sentence repair -> lookup lemmatizer -> actor EntityRuler ->
+    """blank(lang) -> paragraphs -> sentencizer -> sentence repair -> lookup lemmatizer -> actor names ->
     cues -> quantities."""
     nlp = spacy.blank(lang)
     nlp.add_pipe("claimstream_paragraphs")
     nlp.add_pipe("sentencizer")
     nlp.add_pipe("claimstream_sentence_repair")
-    lemmatizer = nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    lemmatizer = nlp.add_pipe("claimstream_lemmatizer", name="lemmatizer")  # spaCy's lookup, over whole Docs
     lemmatizer.initialize(lookups=trimmed_lookups(lang))  # type: ignore[attr-defined]  # see streams.nlp.lemmas
     lemmatizer.initialize = already_initialized  # type: ignore[attr-defined]  # nlp.initialize must not reload it
-    ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER", "validate": False})
+    ruler = nlp.add_pipe("claimstream_actors", config={"label": ACTOR_LABEL})
     nlp.add_pipe("claimstream_cues")
     nlp.add_pipe("claimstream_quantities")  # after the cues: "altri quattro sono stati feriti" needs them
     nlp.initialize()
-    # Pattern ids are registry name keys; enrich resolves them to actors as of the article's date.
-    patterns: list[dict[str, Any]] = [{"label": ACTOR_LABEL, "pattern": key, "id": key} for key in registry.names(lang)]
+    # Entity ids are registry name keys; enrich resolves them to actors as of the article's date.
+    exact: dict[str, list[str]] = {}
     for name in registry.exact_names(lang):
-        tokens = [{"ORTH": t.text} for t in nlp.make_doc(name)]
-        patterns.append({"label": ACTOR_LABEL, "pattern": tokens, "id": name_key(name)})
-    ruler.add_patterns(patterns)  # type: ignore[attr-defined]
+        exact.setdefault(name_key(name), []).append(name)
+    ruler.add({key: [key] for key in registry.names(lang)}, exact)  # type: ignore[attr-defined]
     return nlp
 
 
