@@ -27,6 +27,7 @@ from streams.app import (
     confirm_writes,
     one_write_per_key,
     send,
+    send_output,
     settings,
     topics,
 )
@@ -292,7 +293,7 @@ async def publish_claims(claims: list[Claim]) -> None:
     """An article's claims, then one event per actor for the aggregator: re-keyed by actor so each actor's panes
     live in one partition, stamped with event time."""
     for claim in claims:
-        await send(topics.claims, key=claim.claim_id.encode(), value=codecs.encode(claim))
+        await send_output(topics.claims, key=claim.claim_id.encode(), value=codecs.encode(claim))
         metrics.CLAIMS.labels(claim.type, claim.certainty, claim.lang).inc()
     for event in aggregates.actor_events(claims, time.time()):
         await send(topics.actor_claims, key=event["actor_id"].encode(), value=codecs.encode(event),
@@ -324,7 +325,7 @@ async def aggregate_agent(stream: faust.StreamT) -> None:
                 await dead_letter(event, Rejected("stage_error", f"{type(exc).__name__}: {exc}"), "aggregates")
                 continue
             for link in links:
-                await send(topics.claim_links, key=link.actor_id.encode(), value=codecs.encode(link))
+                await send_output(topics.claim_links, key=link.actor_id.encode(), value=codecs.encode(link))
             metrics.MESSAGES.labels("aggregates", "ok").inc()
         metrics.STAGE_SECONDS.labels("aggregates").observe(time.perf_counter() - started)
 

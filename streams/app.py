@@ -15,7 +15,7 @@ from faust.sensors.prometheus import setup_prometheus_sensors
 from faust.types import TableT
 
 from streams import topics as t
-from streams.settings import Settings, from_env
+from streams.settings import OUTPUT_BATCH_BYTES, Settings, from_env
 from streams.stages.aggregates import DAY_S, RECENT_KEEP_S, WINDOWS, pane_keep_s
 
 log = logging.getLogger(__name__)
@@ -97,6 +97,34 @@ async def send(topic: faust.TopicT, **kwargs: Any) -> None:
     event sent (the same 0.1 s drain as table writes): after a kill -9 the committed event's output could be
     missing."""
     _unconfirmed_writes().append(await topic.send(**kwargs))  # type: ignore[arg-type]
+
+
+class OutputProducer:
+    """A second Faust producer for the claims and claim-links topics (see Settings.outputs_need_own_producer):
+    same broker, credentials and partitioner, ordinary batches; started on first use, stopped with the app."""
+
+    def __init__(self, app: faust.App):
+        self.app = app
+        self._producer: Any = None
+        self._starting = asyncio.Lock()
+
+    async def get(self) -> Any:
+        async with self._starting:
+            if self._producer is None:
+                producer = self.app.transport.create_producer(beacon=self.app.beacon)
+                producer.max_batch_size = OUTPUT_BATCH_BYTES  # read when it creates its client, at start
+                await self.app.add_runtime_dependency(producer)
+                self._producer = producer
+        return self._producer
+
+
+async def send_output(topic: faust.TopicT, *, key: bytes, value: bytes) -> None:
+    """`send` for the claims and claim-links topics: through the output producer where they need one."""
+    if output_producer is None:
+        await send(topic, key=key, value=value)
+        return
+    producer = await output_producer.get()
+    _unconfirmed_writes().append(await producer.send(topic.get_topic_name(), key, value, None, None, None))
 
 
 async def confirm_writes() -> None:
@@ -295,5 +323,6 @@ def cleaning_tables(app: faust.App, settings: Settings) -> tuple[TableT, TableT]
 settings = from_env()
 app = create_app(settings)
 topics = Topics(app, settings)
+output_producer = OutputProducer(app) if settings.outputs_need_own_producer else None
 aggregate_tables = AggregateTables(app, settings)
 clean_lines, clean_seen = cleaning_tables(app, settings)
