@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import subprocess
@@ -57,7 +58,20 @@ def worker(supervise: Annotated[bool, typer.Option(
     from streams.agents import app  # importing registers the agents
     from streams.draining import DrainingWorker
 
+    fewer_garbage_collections()
     DrainingWorker(app, loglevel=settings.log_level, quiet=True).execute_from_commandline()
+
+
+# A young-generation collection every 50,000 net allocations (Python's default: 700). The worker allocates fast
+# (records, events, futures): with the default, collections took ~2 s of a 600-story bench run, ~8 % of the
+# worker's CPU; with these ~0.1 s, same peak RSS (the soak test bounds its growth).
+GC_THRESHOLDS = (50_000, 20, 10)
+
+
+def fewer_garbage_collections() -> None:
+    """Collect less often, and never walk the objects loaded at start (modules, Faust, the app) again."""
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 @cli.command()
