@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import weakref
 from collections.abc import Iterator
@@ -11,7 +12,8 @@ from datetime import timedelta
 from typing import Any
 
 import faust
-from faust.sensors.prometheus import setup_prometheus_sensors
+from faust.sensors.monitor import Monitor
+from faust.sensors.prometheus import PrometheusMonitor, setup_prometheus_sensors
 from faust.types import TableT
 
 from streams import topics as t
@@ -267,7 +269,25 @@ def create_app(settings: Settings) -> faust.App:
     if settings.processing_guarantee == "at_least_once":  # exactly_once needs gaps: transaction markers
         commit_only_what_was_processed()
     setup_prometheus_sensors(app, name_prefix="faust")
+    app.monitor = TableCountingMonitor(metrics=app.monitor._metrics)  # type: ignore[attr-defined]
     return app
+
+
+class TableCountingMonitor(PrometheusMonitor):
+    """Faust's Prometheus monitor, with the counter of table reads and writes looked up once per table and
+    operation: Faust calls prometheus_client's `labels()` on every read and write, ~3 % of the worker's CPU."""
+
+    def on_table_get(self, table: Any, key: Any) -> None:
+        Monitor.on_table_get(self, table, key)
+        self._table_operations(table.name, self.KEYS_RETRIEVED).inc()
+
+    def on_table_set(self, table: Any, key: Any, value: Any) -> None:
+        Monitor.on_table_set(self, table, key, value)
+        self._table_operations(table.name, self.KEYS_UPDATED).inc()
+
+    @functools.cache  # noqa: B019 - one monitor per process, a handful of (table, operation) pairs
+    def _table_operations(self, table: str, operation: str) -> Any:
+        return self._metrics.table_operations.labels(table=f"table.{table}", operation=operation)
 
 
 class Topics:
