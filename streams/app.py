@@ -111,6 +111,8 @@ class OutputProducer:
         self._starting = asyncio.Lock()
 
     async def get(self) -> Any:
+        if self._producer is not None:
+            return self._producer
         async with self._starting:
             if self._producer is None:
                 producer = self.app.transport.create_producer(beacon=self.app.beacon)
