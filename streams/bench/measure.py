@@ -401,7 +401,9 @@ def end_to_end(workers: int, main: list[Story], half: list[Story], warm: list[St
 
 
 def cpu_seconds(cluster: Cluster) -> dict[str, float]:
-    """CPU seconds so far of the workers (together), the broker and this process (the load driver)."""
-    return {"workers": sum(s.get("cpu_s", 0.0) for s in cluster.status()),
+    """CPU seconds so far of the workers (together, then each: how evenly the load is spread), the broker and this
+    process (the load driver)."""
+    each = [s.get("cpu_s", 0.0) for s in cluster.status()]
+    return {"workers": sum(each), **{f"worker_{n}": cpu for n, cpu in enumerate(each, start=1)},
             "broker": proc_status(cluster.broker.pid or 0).get("cpu_s", 0.0),
             "driver": proc_status(os.getpid()).get("cpu_s", 0.0)}

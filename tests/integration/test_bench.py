@@ -38,6 +38,8 @@ def test_bench_json_reports_every_measurement(tmp_path: Path) -> None:
         assert 0 < full["p50"] <= full["p95"] <= full["p99"]
         assert len(e2e["worker_rss_mb_peak"]) == int(workers) and min(e2e["worker_rss_mb_peak"]) > 50
         assert e2e["cpu_s_full_load"]["workers"] > 0
+        each = [e2e["cpu_s_full_load"][f"worker_{n}"] for n in range(1, e2e["workers"] + 1)]
+        assert all(cpu > 0 for cpu in each) and abs(sum(each) - e2e["cpu_s_full_load"]["workers"]) < 0.05
     assert result["rss_mb_max"] == max(r for e in result["e2e"].values() for r in e["worker_rss_mb_peak"])
     for target in result["targets"]:  # each verdict is its measured value against its threshold
         value, threshold = target["value"], target["threshold"]
