@@ -130,14 +130,14 @@ def apply_to_pane(pane: Pane, event: Mapping[str, Any]) -> Pane | None:
     events come in: a redelivery, a replay, a copy re-sent, or (seen with Faust around rebalances) events held
     back past later ones until a restart. An offset-based rule cannot survive that last case."""
     pane = pane or {}
-    ids = with_item(pane.get("ids", []), event["claim_id"])
-    if ids is None:
+    ids = pane.get("ids", [])
+    if holds(ids, event["claim_id"]):
         return None
     new: Pane = {
-        "ids": ids,
+        "ids": inserted(ids, event["claim_id"]),
         "claims": int(pane.get("claims", 0)) + 1,
-        "articles": with_item(pane.get("articles", []), event["article_id"]) or list(pane["articles"]),
-        "sources": with_item(pane.get("sources", []), event["source"]) or list(pane["sources"]),
+        "articles": inserted(pane.get("articles", []), event["article_id"]),
+        "sources": inserted(pane.get("sources", []), event["source"]),
         "by_type": _plus_one(pane.get("by_type", {}), event["type"]),
         "by_certainty": _plus_one(pane.get("by_certainty", {}), event["certainty"]),
         "quantities": _with_quantity(pane.get("quantities", {}), event),
@@ -145,12 +145,19 @@ def apply_to_pane(pane: Pane, event: Mapping[str, Any]) -> Pane | None:
     return new
 
 
-def with_item(ordered: Sequence[str], item: str) -> list[str] | None:
-    """A copy of the sorted list with `item` in its place, or None when it holds it already. A busy actor's day
-    pane holds thousands of claim ids: a binary search, not a sort or a scan, per event."""
+# A pane's lists are kept sorted: a busy actor's day pane holds thousands of claim ids, so each event costs a
+# binary search, not a sort or a scan.
+
+def holds(ordered: Sequence[str], item: str) -> bool:
     at = bisect_left(ordered, item)
-    if at < len(ordered) and ordered[at] == item:
-        return None
+    return at < len(ordered) and ordered[at] == item
+
+
+def inserted(ordered: Sequence[str], item: str) -> list[str]:
+    """A copy of the sorted list with `item` in its place (a copy as it was when it holds it already)."""
+    if holds(ordered, item):
+        return list(ordered)
+    at = bisect_left(ordered, item)
     return [*ordered[:at], item, *ordered[at:]]
 
 
