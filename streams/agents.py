@@ -91,14 +91,19 @@ async def batches(stream: faust.StreamT, stage: str | None) -> AsyncIterator[Seq
         await confirm_writes()
         for event in batch:
             await stream.ack(event)
+            finished.add(event.message.tp, event.message.offset)
+
+
+finished: redelivery.Finished[Any] = redelivery.Finished()  # what the agents finished and is not yet committed
 
 
 def not_seen_before(batch: Sequence[EventT]) -> list[EventT]:
     """The events of a batch this process has not processed already (see streams.redelivery); the others are
     only acknowledged."""
     consumer: Any = app.consumer
-    keep = redelivery.first_deliveries(((e.message.tp, e.message.offset) for e in batch),
-                                       consumer._committed_offset, consumer._acked_index)  # Faust's (private)
+    committed = consumer._committed_offset  # Faust's record of its commits (private)
+    finished.forget_committed(committed, consumer.assignment())
+    keep = redelivery.first_deliveries(((e.message.tp, e.message.offset) for e in batch), committed, finished)
     if not all(keep):
         metrics.REDELIVERED.inc(keep.count(False))
         log.info("%d messages delivered a second time: acknowledged without processing", keep.count(False))

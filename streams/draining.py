@@ -34,8 +34,16 @@ async def drain(app: Any, quiet_s: float = 1.0, poll_s: float = 0.05) -> int:
             quiet_since = None
         elif quiet_since is None:
             quiet_since = loop.time()
-    await consumer.commit()
+    await commit_all(consumer)
     return holding
+
+
+async def commit_all(consumer: Any) -> None:
+    """Commit every acknowledged offset. Faust's commit() does nothing while another commit is under way (it waits
+    for that one, which may have begun before the last acknowledgements): wait for it first."""
+    while consumer._commit_fut is not None:  # Faust's commit under way (private)
+        await consumer.maybe_wait_for_commit_to_finish()
+    await consumer.commit()
 
 
 class DrainingWorker(faust.Worker):

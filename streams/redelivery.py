@@ -4,18 +4,18 @@ After a (re)assignment Faust resumes the input partitions before it seeks them t
 fetch made in between is delivered, and the same offsets are fetched again after the seek. Faust itself dropped
 messages below the offset it read last — which also dropped messages that came out of order, for good — so for the
 agents' inputs it drops nothing (streams.app.ReadOffsets) and the agents leave out what this process has already
-processed: below the committed offset, or acknowledged and not yet committed (Faust's own bookkeeping)."""
+processed: below the committed offset, or finished and not yet committed (`Finished`)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Hashable, Iterable, Mapping
-from typing import TypeVar
+from collections.abc import Collection, Container, Hashable, Iterable, Mapping
+from typing import Generic, TypeVar
 
 TP = TypeVar("TP", bound=Hashable)  # a topic partition
 
 
 def first_deliveries(messages: Iterable[tuple[TP, int]], committed: Mapping[TP, int | None],
-                     acknowledged: Mapping[TP, Collection[int]]) -> list[bool]:
+                     acknowledged: Mapping[TP, Collection[int]] | Finished[TP]) -> list[bool]:
     """For each (partition, offset): False when it was processed already — below the partition's committed offset,
     among its acknowledged offsets, or earlier in `messages` — True otherwise."""
     seen: set[tuple[TP, int]] = set()
@@ -26,3 +26,33 @@ def first_deliveries(messages: Iterable[tuple[TP, int]], committed: Mapping[TP, 
         seen.add((tp, offset))
         out.append(not done)
     return out
+
+
+class Finished(Generic[TP]):
+    """The offsets this process finished (processed, writes confirmed, acknowledged) and has not yet seen committed,
+    per partition. Kept apart from Faust's record of acknowledged offsets, which loses a run of offsets as soon as a
+    commit of them begins, while its committed offset moves only once that commit is done (seen after a graceful
+    restart: 20 to 70 events delivered again in that window and processed twice)."""
+
+    def __init__(self) -> None:
+        self._offsets: dict[TP, set[int]] = {}
+        self._pruned_at: dict[TP, int] = {}  # the committed offset each partition was last pruned to
+
+    def add(self, tp: TP, offset: int) -> None:
+        self._offsets.setdefault(tp, set()).add(offset)
+
+    def get(self, tp: TP, default: Collection[int] = ()) -> Collection[int]:
+        return self._offsets.get(tp, default)
+
+    def forget_committed(self, committed: Mapping[TP, int | None], assigned: Container[TP]) -> None:
+        """Drop what is below each partition's committed offset (that offset covers it now), and every partition
+        no longer assigned here."""
+        for tp in list(self._offsets):
+            if tp not in assigned:
+                del self._offsets[tp]
+                self._pruned_at.pop(tp, None)
+                continue
+            start = committed.get(tp)
+            if start is not None and self._pruned_at.get(tp) != start:
+                self._offsets[tp] = {offset for offset in self._offsets[tp] if offset >= start}
+                self._pruned_at[tp] = start

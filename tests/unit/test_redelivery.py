@@ -1,6 +1,10 @@
 """A message handed over twice in one process is processed once (streams.redelivery)."""
 
-from streams.redelivery import first_deliveries
+from faust.transport.consumer import Consumer
+from faust.types import TP
+
+from streams.redelivery import Finished, first_deliveries
+from tests.unit.test_commit_bookkeeping import PART, bookkeeping
 
 
 def test_a_message_below_the_committed_offset_was_processed_already() -> None:
@@ -26,3 +30,31 @@ def test_the_restart_race_seen_in_the_graceful_restart_test() -> None:
     acknowledged = {"p": set(range(743, 761))}
     again = [("p", offset) for offset in range(743, 765)]
     assert first_deliveries(again, {"p": 743}, acknowledged) == [False] * 18 + [True] * 4
+
+
+def test_finished_offsets_cover_what_is_not_yet_committed_and_forget_the_rest() -> None:
+    finished: Finished[str] = Finished()
+    for offset in (10, 11, 12):
+        finished.add("a", offset)
+    finished.add("b", 4)
+    finished.forget_committed({"a": 12, "b": None}, assigned={"a", "b"})
+    assert set(finished.get("a")) == {12} and set(finished.get("b")) == {4}  # b never committed: all kept
+    finished.forget_committed({"a": 13}, assigned={"a"})
+    assert set(finished.get("a")) == set()
+    assert set(finished.get("b")) == set()  # no longer assigned here
+    assert first_deliveries([("a", 12), ("a", 13)], {"a": 13}, finished) == [False, True]
+
+
+def test_a_message_delivered_again_while_its_commit_is_under_way_is_still_seen() -> None:
+    """Faust's commit takes the acknowledged run out of its record when it begins (Consumer._new_offset) and moves
+    the committed offset when the broker has answered: in between, its own record says nothing about 10-12."""
+    faust_state = bookkeeping(10, [10, 11, 12])
+    finished: Finished[TP] = Finished()
+    for offset in (10, 11, 12):
+        finished.add(PART, offset)
+    assert Consumer._new_offset(faust_state, PART) == 13  # the commit of 13 has begun
+    again = [(PART, offset) for offset in (10, 11, 12, 13)]
+    committed = faust_state._committed_offset  # still 10
+    assert first_deliveries(again, committed, faust_state._acked_index) == [True, True, True, True]  # Faust's record
+    finished.forget_committed(committed, assigned={PART})
+    assert first_deliveries(again, committed, finished) == [False, False, False, True]
