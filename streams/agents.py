@@ -97,12 +97,20 @@ async def batches(stream: faust.StreamT, stage: str | None) -> AsyncIterator[Seq
 finished: redelivery.Finished[Any] = redelivery.Finished()  # what the agents finished and is not yet committed
 
 
+def forget_revoked(_sender: Any, /, *args: Any, signal: Any, **_kwargs: Any) -> None:
+    """on_partitions_revoked: the revoked partitions come as the first argument."""
+    finished.forget(args[0])
+
+
+app.on_partitions_revoked.connect(forget_revoked)
+
+
 def not_seen_before(batch: Sequence[EventT]) -> list[EventT]:
     """The events of a batch this process has not processed already (see streams.redelivery); the others are
     only acknowledged."""
     consumer: Any = app.consumer
     committed = consumer._committed_offset  # Faust's record of its commits (private)
-    finished.forget_committed(committed, consumer.assignment())
+    finished.forget_committed(committed)
     keep = redelivery.first_deliveries(((e.message.tp, e.message.offset) for e in batch), committed, finished)
     if not all(keep):
         metrics.REDELIVERED.inc(keep.count(False))

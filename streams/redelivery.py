@@ -8,7 +8,7 @@ processed: below the committed offset, or finished and not yet committed (`Finis
 
 from __future__ import annotations
 
-from collections.abc import Collection, Container, Hashable, Iterable, Mapping
+from collections.abc import Collection, Hashable, Iterable, Mapping
 from typing import Generic, TypeVar
 
 TP = TypeVar("TP", bound=Hashable)  # a topic partition
@@ -44,15 +44,16 @@ class Finished(Generic[TP]):
     def get(self, tp: TP, default: Collection[int] = ()) -> Collection[int]:
         return self._offsets.get(tp, default)
 
-    def forget_committed(self, committed: Mapping[TP, int | None], assigned: Container[TP]) -> None:
-        """Drop what is below each partition's committed offset (that offset covers it now), and every partition
-        no longer assigned here."""
-        for tp in list(self._offsets):
-            if tp not in assigned:
-                del self._offsets[tp]
-                self._pruned_at.pop(tp, None)
-                continue
+    def forget_committed(self, committed: Mapping[TP, int | None]) -> None:
+        """Drop what is below each partition's committed offset: that offset covers it now."""
+        for tp, offsets in self._offsets.items():
             start = committed.get(tp)
             if start is not None and self._pruned_at.get(tp) != start:
-                self._offsets[tp] = {offset for offset in self._offsets[tp] if offset >= start}
+                self._offsets[tp] = {offset for offset in offsets if offset >= start}
                 self._pruned_at[tp] = start
+
+    def forget(self, tps: Iterable[TP]) -> None:
+        """Drop partitions no longer assigned here."""
+        for tp in tps:
+            self._offsets.pop(tp, None)
+            self._pruned_at.pop(tp, None)

@@ -1,5 +1,7 @@
 """A message handed over twice in one process is processed once (streams.redelivery)."""
 
+import asyncio
+
 from faust.transport.consumer import Consumer
 from faust.types import TP
 
@@ -37,11 +39,11 @@ def test_finished_offsets_cover_what_is_not_yet_committed_and_forget_the_rest() 
     for offset in (10, 11, 12):
         finished.add("a", offset)
     finished.add("b", 4)
-    finished.forget_committed({"a": 12, "b": None}, assigned={"a", "b"})
+    finished.forget_committed({"a": 12, "b": None})
     assert set(finished.get("a")) == {12} and set(finished.get("b")) == {4}  # b never committed: all kept
-    finished.forget_committed({"a": 13}, assigned={"a"})
-    assert set(finished.get("a")) == set()
-    assert set(finished.get("b")) == set()  # no longer assigned here
+    finished.forget_committed({"a": 13})
+    finished.forget({"b"})  # no longer assigned here
+    assert set(finished.get("a")) == set() and set(finished.get("b")) == set()
     assert first_deliveries([("a", 12), ("a", 13)], {"a": 13}, finished) == [False, True]
 
 
@@ -56,5 +58,13 @@ def test_a_message_delivered_again_while_its_commit_is_under_way_is_still_seen()
     again = [(PART, offset) for offset in (10, 11, 12, 13)]
     committed = faust_state._committed_offset  # still 10
     assert first_deliveries(again, committed, faust_state._acked_index) == [True, True, True, True]  # Faust's record
-    finished.forget_committed(committed, assigned={PART})
+    finished.forget_committed(committed)
     assert first_deliveries(again, committed, finished) == [False, False, False, True]
+
+
+def test_the_worker_forgets_what_it_finished_on_partitions_taken_away() -> None:
+    from streams import agents
+
+    agents.finished.add(PART, 5)
+    asyncio.run(agents.app.on_partitions_revoked.send({PART}))
+    assert not agents.finished.get(PART)
