@@ -6,6 +6,7 @@ dead-letter topic with the original bytes and x-dlq-* headers, and the stream go
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import weakref
@@ -27,7 +28,7 @@ from streams.app import (
     confirm_writes,
     one_write_per_key,
     send,
-    send_output,
+    send_batched,
     settings,
     topics,
 )
@@ -165,7 +166,7 @@ async def clean_agent(stream: faust.StreamT) -> None:
             return prepare(raw, stamp)
 
         for _event, article in await run_per_item("clean", decoded, prepare_now):
-            await send(topics.prepared, key=article.id.encode(), value=codecs.encode(article))
+            await send_batched(topics.prepared, key=article.id.encode(), value=codecs.encode(article))
             metrics.BOILERPLATE_LINES.labels("static", article.lang or "unknown").inc(article.boilerplate_removed)
 
 
@@ -211,7 +212,7 @@ async def finish_agent(stream: faust.StreamT) -> None:
             if done.index_signature is not None:
                 dedupe.index_add(dedupe_index.get(), done.article.id, done.index_signature)
             cleaned = done.article
-            await send(topics.clean, key=cleaned.id.encode(), value=codecs.encode(cleaned))
+            await send_batched(topics.clean, key=cleaned.id.encode(), value=codecs.encode(cleaned))
             metrics.STAGE_SECONDS.labels("clean").observe(time.perf_counter() - started)
             count_cleaned(cleaned)
 
@@ -267,7 +268,7 @@ async def extract_agent(stream: faust.StreamT) -> None:
             results = [r for _, r in singles]
         metrics.STAGE_SECONDS.labels("extract").observe(time.perf_counter() - started)
         for extracted in results:
-            await send(topics.extracted, key=extracted.article.id.encode(), value=codecs.encode(extracted))
+            await send_batched(topics.extracted, key=extracted.article.id.encode(), value=codecs.encode(extracted))
             metrics.MESSAGES.labels("extract", "ok").inc()
 
 
@@ -277,7 +278,7 @@ async def enrich_agent(stream: faust.StreamT) -> None:
     async for batch in batches(stream, "enrich"):
         items = await decode_batch(batch, ExtractedArticle, "enrich")
         for _event, enriched in await run_per_item("enrich", items, lambda x: enrich(x, registry)):
-            await send(topics.enriched, key=enriched.article.id.encode(), value=codecs.encode(enriched))
+            await send_batched(topics.enriched, key=enriched.article.id.encode(), value=codecs.encode(enriched))
             metrics.MESSAGES.labels("enrich", "ok").inc()
 
 
@@ -306,11 +307,11 @@ async def publish_claims(claims: list[Claim]) -> None:
     """An article's claims, then one event per actor for the aggregator: re-keyed by actor so each actor's panes
     live in one partition, stamped with event time."""
     for claim in claims:
-        await send_output(topics.claims, key=claim.claim_id.encode(), value=codecs.encode(claim))
+        await send_batched(topics.claims, key=claim.claim_id.encode(), value=codecs.encode(claim))
         metrics.CLAIMS.labels(claim.type, claim.certainty, claim.lang).inc()
     for event in aggregates.actor_events(claims, time.time()):
-        await send(topics.actor_claims, key=event["actor_id"].encode(), value=codecs.encode(event),
-                   timestamp=event["at"])
+        await send_batched(topics.actor_claims, key=event["actor_id"].encode(), value=codecs.encode(event),
+                           timestamp=event["at"])
 
 
 RECENT_CLAIMS_KEPT = 20
@@ -338,7 +339,7 @@ async def aggregate_agent(stream: faust.StreamT) -> None:
                 await dead_letter(event, Rejected("stage_error", f"{type(exc).__name__}: {exc}"), "aggregates")
                 continue
             for link in links:
-                await send_output(topics.claim_links, key=link.actor_id.encode(), value=codecs.encode(link))
+                await send_batched(topics.claim_links, key=link.actor_id.encode(), value=codecs.encode(link))
             metrics.MESSAGES.labels("aggregates", "ok").inc()
         metrics.STAGE_SECONDS.labels("aggregates").observe(time.perf_counter() - started)
 
@@ -404,7 +405,7 @@ async def publish_aggregates() -> None:
     for actor in actors:
         for spec in aggregates.WINDOWS:
             record = aggregates.record(actor, spec, end, window_of(actor, spec.label, end), stamp)
-            await send(topics.actor_aggregates, key=actor.encode(), value=codecs.encode(record))
+            await send_batched(topics.actor_aggregates, key=actor.encode(), value=codecs.encode(record))
             metrics.AGGREGATES_PUBLISHED.labels(spec.label).inc()
     await confirm_writes()  # no input offset depends on these, but the timer's list must not grow
 
@@ -488,6 +489,18 @@ def messages_in_hand(consumer: Any) -> list[Any]:
     return [m for m in list(consumer._unacked_messages) if not m.acked]
 
 
+async def fetch_position(consumer: Any, tp: Any) -> int | None:
+    """Where the worker's next fetch of `tp` starts; None while it is being reset or when the partition has just
+    been taken away (a lag reading must not stop the timer)."""
+    try:
+        return int(await asyncio.wait_for(consumer.position(tp), POSITION_TIMEOUT_S))
+    except Exception:  # noqa: BLE001 - IllegalStateError (unassigned meanwhile), a timeout, a closed consumer
+        return None
+
+
+POSITION_TIMEOUT_S = 1.0
+
+
 @app.timer(interval=5.0)
 async def measure_lag_and_tables() -> None:
     """Consumer lag on the input partitions this worker owns, and its table sizes, for /metrics; a partition
@@ -495,6 +508,9 @@ async def measure_lag_and_tables() -> None:
     consumer = app.consumer
     owned = sorted(tp for tp in consumer.assignment() if tp.topic in topics.inputs())
     ends = await consumer.highwaters(*owned) if owned else {}
+    # The embedded broker reports the start of a partition's last record batch as its end, and the stages' inputs
+    # are written in batches (Settings.batching_producer): the messages fetched already count as well.
+    fetched = {tp: await fetch_position(consumer, tp) for tp in owned}
     committed = getattr(consumer, "_committed_offset", {})  # Faust's record of its commits (the next offset)
     never = [tp for tp in owned if committed.get(tp) is None]
     earliest = await consumer.earliest_offsets(*never) if never else {}
@@ -504,7 +520,7 @@ async def measure_lag_and_tables() -> None:
     for tp in owned:
         start = committed.get(tp)
         starts[tp] = int(start if start is not None else earliest.get(tp, 0) or 0)
-        lag = max(0, ends.get(tp, 0) - starts[tp])
+        lag = max(0, max(ends.get(tp, 0), fetched.get(tp) or 0) - starts[tp])
         lags[tp] = lag
         labels = (tp.topic, str(tp.partition))
         metrics.CONSUMER_LAG.labels(*labels).set(lag)

@@ -101,9 +101,9 @@ async def send(topic: faust.TopicT, **kwargs: Any) -> None:
     _unconfirmed_writes().append(await topic.send(**kwargs))  # type: ignore[arg-type]
 
 
-class OutputProducer:
-    """A second Faust producer for the claims and claim-links topics (see Settings.outputs_need_own_producer):
-    same broker, credentials and partitioner, ordinary batches; started on first use, stopped with the app."""
+class BatchingProducer:
+    """A second Faust producer (see Settings.batching_producer): same broker, credentials and partitioner, ordinary
+    batches; started on first use, stopped with the app."""
 
     def __init__(self, app: faust.App):
         self.app = app
@@ -122,13 +122,13 @@ class OutputProducer:
         return self._producer
 
 
-async def send_output(topic: faust.TopicT, *, key: bytes, value: bytes) -> None:
-    """`send` for the claims and claim-links topics: through the output producer where they need one."""
-    if output_producer is None:
-        await send(topic, key=key, value=value)
+async def send_batched(topic: faust.TopicT, *, key: bytes, value: bytes, timestamp: float | None = None) -> None:
+    """`send`, through the batching producer where there is one: for every topic but changelogs and dead letters."""
+    if batching_producer is None:
+        await send(topic, key=key, value=value, timestamp=timestamp)
         return
-    producer = await output_producer.get()
-    _unconfirmed_writes().append(await producer.send(topic.get_topic_name(), key, value, None, None, None))
+    producer = await batching_producer.get()
+    _unconfirmed_writes().append(await producer.send(topic.get_topic_name(), key, value, None, timestamp, None))
 
 
 async def confirm_writes() -> None:
@@ -345,6 +345,6 @@ def cleaning_tables(app: faust.App, settings: Settings) -> tuple[TableT, TableT]
 settings = from_env()
 app = create_app(settings)
 topics = Topics(app, settings)
-output_producer = OutputProducer(app) if settings.outputs_need_own_producer else None
+batching_producer = BatchingProducer(app) if settings.batching_producer else None
 aggregate_tables = AggregateTables(app, settings)
 clean_lines, clean_seen = cleaning_tables(app, settings)

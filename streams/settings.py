@@ -95,12 +95,12 @@ class Settings:
         return self.producer_batch_bytes or (1 if self.on_loopback else OUTPUT_BATCH_BYTES)
 
     @property
-    def outputs_need_own_producer(self) -> bool:
-        """Whether claims and claim-links go through a producer of their own, in ordinary batches. They are most
-        of what a worker sends (for the bench's stories ~10 claims and ~44 links per article) and nothing reads
-        their end offsets to recover state; where Faust's producer sends one record per batch, each was a produce
-        request of its own (a quarter of the worker's CPU). Never under exactly_once: a send must then be part of
-        Faust's transaction."""
+    def batching_producer(self) -> bool:
+        """Whether the agents send through a second producer, in ordinary batches, everything but the tables'
+        changelogs and the dead letters. Where Faust's producer sends one record per batch (the embedded broker:
+        see producer_batch_bytes) each of a story's ~66 messages was a produce request of its own, one at a time
+        per partition; only the changelogs need exact ends (table recovery), and dead letters (`replay-deadletter`
+        reads up to the end). Never under exactly_once: a send must then be part of Faust's transaction."""
         return self.processing_guarantee == "at_least_once" and self.producer_max_batch_size < OUTPUT_BATCH_BYTES
 
     def group_timeouts(self) -> dict[str, float]:

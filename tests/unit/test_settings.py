@@ -202,13 +202,13 @@ def test_producer_batches_hold_one_record_on_a_loopback_broker_by_default() -> N
         from_env({"CLAIMSTREAM_PRODUCER_BATCH_BYTES": "-1"})
 
 
-def test_claims_and_links_get_a_producer_of_their_own_only_where_batches_hold_one_record() -> None:
+def test_a_batching_producer_only_where_faust_sends_one_record_per_batch() -> None:
     loopback = {"CLAIMSTREAM_BROKER": "kafka://127.0.0.1:9092"}
-    assert from_env(loopback).outputs_need_own_producer
-    assert not from_env({**loopback, "CLAIMSTREAM_PRODUCER_BATCH_BYTES": "16384"}).outputs_need_own_producer
-    assert not from_env({"CLAIMSTREAM_BROKER": "kafka://kafka:9092"}).outputs_need_own_producer
+    assert from_env(loopback).batching_producer
+    assert not from_env({**loopback, "CLAIMSTREAM_PRODUCER_BATCH_BYTES": "16384"}).batching_producer
+    assert not from_env({"CLAIMSTREAM_BROKER": "kafka://kafka:9092"}).batching_producer
     # under exactly_once every send belongs to Faust's transaction
-    assert not from_env({**loopback, "CLAIMSTREAM_PROCESSING_GUARANTEE": "exactly_once"}).outputs_need_own_producer
+    assert not from_env({**loopback, "CLAIMSTREAM_PROCESSING_GUARANTEE": "exactly_once"}).batching_producer
 
 
 def test_fetch_wait_is_short_on_a_loopback_broker_by_default() -> None:
