@@ -172,21 +172,45 @@ def proc_status(pid: int) -> dict[str, float]:
     return out
 
 
+def read_metrics(port: int) -> str | None:
+    """A worker's /metrics text; None while it does not answer."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            return str(response.read().decode())
+    except OSError:
+        return None
+
+
 def metric_sums(ports: Iterable[int], line_prefixes: Sequence[str]) -> tuple[float, ...]:
     """Sums over workers of Prometheus samples, one read of /metrics per worker (0 where a worker does not answer
     yet)."""
     totals = [0.0] * len(line_prefixes)
     for port in ports:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
-                text = response.read().decode()
-        except OSError:
-            continue
-        for line in text.splitlines():
+        for line in (read_metrics(port) or "").splitlines():
             for n, prefix in enumerate(line_prefixes):
                 if line.startswith(prefix):
                     totals[n] += float(line[len(prefix):])
     return tuple(totals)
+
+
+# What each stage took in, by the metric that counts it: the stateful half of cleaning ("finish") counts the
+# articles it let through by language; the others count their input messages.
+STAGE_INPUTS = {"clean": 'claimstream_messages_in_total{stage="clean"} ',
+                "finish": "claimstream_articles_by_language_total{",
+                "extract": 'claimstream_messages_in_total{stage="extract"} ',
+                "enrich": 'claimstream_messages_in_total{stage="enrich"} ',
+                "claims": 'claimstream_messages_in_total{stage="claims"} ',
+                "aggregates": 'claimstream_messages_in_total{stage="aggregates"} '}
+
+
+def stage_inputs(port: int) -> dict[str, float]:
+    """What each stage of one worker has taken in so far (the work split between workers)."""
+    out = dict.fromkeys(STAGE_INPUTS, 0.0)
+    for line in (read_metrics(port) or "").splitlines():
+        for stage, prefix in STAGE_INPUTS.items():
+            if line.startswith(prefix):
+                out[stage] += float(line.rpartition(" ")[2])
+    return out
 
 
 AGGREGATED = 'claimstream_messages_in_total{stage="aggregates"} '
@@ -359,12 +383,14 @@ class EndToEnd:
     rss_mb: list[float]
     cpu_s: dict[str, float]
     rss_mb_warm: list[float]  # peak RSS after start and warm-up, before the full load
+    inputs: list[dict[str, float]]  # what each worker's stages took in during the full load
 
     def asdict(self) -> dict[str, Any]:
         return {"workers": self.workers, "throughput": self.full.asdict(), "latency_full_load_s": self.latency_full,
                 "half_load_articles_per_s": round(self.half_rate, 2), "latency_half_load_s": self.latency_half,
                 "worker_rss_mb_peak": [round(r, 1) for r in self.rss_mb],
-                "worker_rss_mb_after_warm_up": [round(r, 1) for r in self.rss_mb_warm], "cpu_s_full_load": self.cpu_s}
+                "worker_rss_mb_after_warm_up": [round(r, 1) for r in self.rss_mb_warm], "cpu_s_full_load": self.cpu_s,
+                "stage_inputs_full_load": self.inputs}
 
 
 def end_to_end(workers: int, main: list[Story], half: list[Story], warm: list[Story], sentences: int,
@@ -385,10 +411,13 @@ def end_to_end(workers: int, main: list[Story], half: list[Story], warm: list[St
         progress(f"{workers} worker(s): warming up on {len(warm)} stories")
         asyncio.run(drive(cluster, warm, None, all_done(len(warm)), timeout_s=300, settle_s=2.0))
         before = cpu_seconds(cluster)
+        inputs_before = [stage_inputs(port) for port in cluster.ports]
         warm_rss = [s.get("vmhwm", 0.0) for s in cluster.status()]
         progress(f"{workers} worker(s): full load, {len(main)} stories at once")
         full = asyncio.run(drive(cluster, main, None, all_done(len(main))))
         cpu = {k: round(v - before[k], 2) for k, v in cpu_seconds(cluster).items()}
+        inputs = [{stage: n - was[stage] for stage, n in stage_inputs(port).items()}
+                  for port, was in zip(cluster.ports, inputs_before, strict=True)]
         throughput = full.throughput(sentences)
         rate = max(0.5, throughput.articles_per_s / 2)
         progress(f"{workers} worker(s): half load, {len(half)} stories at {rate:.1f}/s")
@@ -397,7 +426,7 @@ def end_to_end(workers: int, main: list[Story], half: list[Story], warm: list[St
     finally:
         cluster.stop()
     return EndToEnd(workers, throughput, percentiles(full.latencies), rate, percentiles(half_load.latencies), rss,
-                    cpu, warm_rss)
+                    cpu, warm_rss, inputs)
 
 
 def cpu_seconds(cluster: Cluster) -> dict[str, float]:

@@ -40,6 +40,9 @@ def test_bench_json_reports_every_measurement(tmp_path: Path) -> None:
         assert e2e["cpu_s_full_load"]["workers"] > 0
         each = [e2e["cpu_s_full_load"][f"worker_{n}"] for n in range(1, e2e["workers"] + 1)]
         assert all(cpu > 0 for cpu in each) and abs(sum(each) - e2e["cpu_s_full_load"]["workers"]) < 0.05
+        split = e2e["stage_inputs_full_load"]  # the work split: every story cleaned once, by one of the workers
+        assert len(split) == int(workers) and sum(w["clean"] for w in split) == 40
+        assert sum(w["aggregates"] for w in split) > 0 and sum(w["finish"] for w in split) > 0
     assert result["rss_mb_max"] == max(r for e in result["e2e"].values() for r in e["worker_rss_mb_peak"])
     for target in result["targets"]:  # each verdict is its measured value against its threshold
         value, threshold = target["value"], target["threshold"]
