@@ -15,14 +15,14 @@ TP = TypeVar("TP", bound=Hashable)  # a topic partition
 
 
 def first_deliveries(messages: Iterable[tuple[TP, int]], committed: Mapping[TP, int | None],
-                     acknowledged: Mapping[TP, Collection[int]] | Finished[TP]) -> list[bool]:
+                     finished: Mapping[TP, Collection[int]] | Finished[TP]) -> list[bool]:
     """For each (partition, offset): False when it was processed already — below the partition's committed offset,
-    among its acknowledged offsets, or earlier in `messages` — True otherwise."""
+    among the offsets finished there, or earlier in `messages` — True otherwise."""
     seen: set[tuple[TP, int]] = set()
     out = []
     for tp, offset in messages:
         start = committed.get(tp)
-        done = (start is not None and offset < start) or offset in acknowledged.get(tp, ()) or (tp, offset) in seen
+        done = (start is not None and offset < start) or offset in finished.get(tp, ()) or (tp, offset) in seen
         seen.add((tp, offset))
         out.append(not done)
     return out
