@@ -181,15 +181,23 @@ def read_metrics(port: int) -> str | None:
         return None
 
 
+def sample_sums(text: str, line_prefixes: Sequence[str]) -> list[float]:
+    """Per prefix, the sum of the Prometheus samples whose line starts with it."""
+    totals = [0.0] * len(line_prefixes)
+    for line in text.splitlines():
+        for n, prefix in enumerate(line_prefixes):
+            if line.startswith(prefix):
+                totals[n] += float(line.rpartition(" ")[2])
+    return totals
+
+
 def metric_sums(ports: Iterable[int], line_prefixes: Sequence[str]) -> tuple[float, ...]:
     """Sums over workers of Prometheus samples, one read of /metrics per worker (0 where a worker does not answer
     yet)."""
     totals = [0.0] * len(line_prefixes)
     for port in ports:
-        for line in (read_metrics(port) or "").splitlines():
-            for n, prefix in enumerate(line_prefixes):
-                if line.startswith(prefix):
-                    totals[n] += float(line[len(prefix):])
+        for n, value in enumerate(sample_sums(read_metrics(port) or "", line_prefixes)):
+            totals[n] += value
     return tuple(totals)
 
 
@@ -205,15 +213,10 @@ STAGE_INPUTS = {"clean": 'claimstream_messages_in_total{stage="clean"} ',
 
 def stage_inputs(port: int) -> dict[str, float]:
     """What each stage of one worker has taken in so far (the work split between workers)."""
-    out = dict.fromkeys(STAGE_INPUTS, 0.0)
-    for line in (read_metrics(port) or "").splitlines():
-        for stage, prefix in STAGE_INPUTS.items():
-            if line.startswith(prefix):
-                out[stage] += float(line.rpartition(" ")[2])
-    return out
+    return dict(zip(STAGE_INPUTS, sample_sums(read_metrics(port) or "", list(STAGE_INPUTS.values())), strict=True))
 
 
-AGGREGATED = 'claimstream_messages_in_total{stage="aggregates"} '
+AGGREGATED = STAGE_INPUTS["aggregates"]
 ARTICLES_DONE = 'claimstream_messages_out_total{outcome="ok",stage="claims"} '
 
 

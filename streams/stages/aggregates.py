@@ -155,9 +155,9 @@ def holds(ordered: Sequence[str], item: str) -> bool:
 
 def inserted(ordered: Sequence[str], item: str) -> list[str]:
     """A copy of the sorted list with `item` in its place (a copy as it was when it holds it already)."""
-    if holds(ordered, item):
-        return list(ordered)
     at = bisect_left(ordered, item)
+    if at < len(ordered) and ordered[at] == item:
+        return list(ordered)
     return [*ordered[:at], item, *ordered[at:]]
 
 

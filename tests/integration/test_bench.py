@@ -13,7 +13,7 @@ import pytest
 
 from streams.bench import TARGETS, lookup
 from streams.bench.corpus import stories
-from streams.bench.measure import cleaned_bodies, percentiles
+from streams.bench.measure import STAGE_INPUTS, cleaned_bodies, percentiles, sample_sums
 
 pytestmark = pytest.mark.integration
 
@@ -75,3 +75,14 @@ def test_percentiles_use_nearest_rank() -> None:
     values = [float(n) for n in range(1, 101)]
     assert percentiles(values) == {"p50": 50.0, "p95": 95.0, "p99": 99.0, "n": 100}
     assert percentiles([]) == {}
+
+
+def test_stage_inputs_add_up_a_metric_over_its_labels() -> None:
+    text = "\n".join(['# TYPE claimstream_messages_in_total counter',
+                      'claimstream_messages_in_total{stage="clean"} 5.0',
+                      'claimstream_articles_by_language_total{lang="it"} 2.0',
+                      'claimstream_articles_by_language_created{lang="it"} 1.7e+09',
+                      'claimstream_articles_by_language_total{lang="en"} 3.0',
+                      'claimstream_messages_in_total{stage="aggregates"} 7.0'])
+    assert dict(zip(STAGE_INPUTS, sample_sums(text, list(STAGE_INPUTS.values())), strict=True)) == {
+        "clean": 5.0, "finish": 5.0, "extract": 0.0, "enrich": 0.0, "claims": 0.0, "aggregates": 7.0}
