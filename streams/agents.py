@@ -314,7 +314,6 @@ async def publish_claims(claims: list[Claim]) -> None:
                            timestamp=event["at"])
 
 
-RECENT_CLAIMS_KEPT = 20
 dirty_actors: set[str] = set()  # changed since the last publish (debounced by the publish timer)
 
 
@@ -356,31 +355,33 @@ def acting_for(event: EventT) -> Iterator[None]:
         faust_streams._current_event.reset(token)
 
 
+class TableStore:
+    """The aggregate tables as count_in reads and writes them (writes with the event current: see acting_for)."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, Any] = {**aggregate_tables.panes, aggregates.RECENT: aggregate_tables.recent}
+
+    def get(self, table: str, key: str, start: float) -> Any:
+        return at_time(self.tables[table], key, start)
+
+    def set(self, table: str, key: str, start: float, value: Any) -> None:
+        self.tables[table].table._set_windowed(key, value, start)
+
+
 def count_claim(data: Mapping[str, Any]) -> list[ClaimLink]:
-    """Read the tables, let aggregates.count decide, write back (with the event current: see acting_for)."""
-    actor = str(data["actor_id"])
-    tables = aggregate_tables
-    recent_key = f"{actor}|{data['type']}"
-    days = aggregates.window_panes(aggregates.WINDOW_BY_LABEL["7d"], float(data["at"]))
-    counted = aggregates.count(
-        data,
-        panes={label: table[actor].current() for label, table in tables.panes.items()},
-        recent_here=list(tables.recent[recent_key].current() or []),
-        recent_week=[e for day in days for e in (at_time(tables.recent, recent_key, day) or [])],
-        keep=RECENT_CLAIMS_KEPT,
-    )
-    for label, pane in counted.panes.items():
-        tables.panes[label][actor] = pane
-    if counted.recent is not None:
-        tables.recent[recent_key] = counted.recent
+    """Count one actor-claim event into the tables; the links it makes."""
+    counted = aggregates.count_in(data, table_store)
     if counted.changed:
-        dirty_actors.add(actor)
+        dirty_actors.add(str(data["actor_id"]))
     return counted.links
 
 
 def at_time(wrapper: Any, key: str, timestamp: float) -> Any:
     """A windowed table's value for `key` in the window holding `timestamp` (readable outside a stream)."""
     return wrapper.table._windowed_timestamp(key, timestamp)
+
+
+table_store = TableStore()
 
 
 def window_of(actor: str, label: str, end: float) -> dict[str, Any]:

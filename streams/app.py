@@ -16,6 +16,7 @@ from faust.sensors.monitor import Monitor
 from faust.sensors.prometheus import PrometheusMonitor, setup_prometheus_sensors
 from faust.types import TableT
 
+from streams import metrics
 from streams import topics as t
 from streams.settings import OUTPUT_BATCH_BYTES, Settings, from_env
 from streams.stages.aggregates import DAY_S, RECENT_KEEP_S, WINDOWS, pane_keep_s
@@ -44,9 +45,14 @@ class ConfirmedTable(faust.Table):
         held[(id(self), partition, key)] = (self, partition, key, value, kwargs)
         return HeldWrite(partition)
 
+    @functools.cached_property
+    def records_written(self) -> Any:
+        return metrics.CHANGELOG_RECORDS.labels(self.name)  # looked up once: labels() is not free per write
+
     def send_changelog_now(self, partition: int | None, key: Any, value: Any, **kwargs: Any) -> Any:
         written = super().send_changelog(partition, key, value, **kwargs)
         _unconfirmed_writes().append(written)
+        self.records_written.inc()
         return written
 
 

@@ -46,6 +46,11 @@ READ_AGAIN = Counter(
     "Input partitions read again from their committed offset after messages waited 20 s with none taken.",
 )
 TABLE_KEYS = Gauge("claimstream_table_keys", "Keys held in a table, on this worker.", ["table"])
+CHANGELOG_RECORDS = Counter(
+    "claimstream_changelog_records_total",
+    "Records written to a table's changelog: one per key and batch (its last value), however often the batch set it.",
+    ["table"],
+)
 BOILERPLATE_LINES = Counter(
     "claimstream_boilerplate_lines_removed_total",
     "Furniture lines removed by clean; type is static (language lists) or learned (per outlet).",

@@ -101,12 +101,11 @@ def ceiling(bodies: list[tuple[str, str]]) -> tuple[Throughput, int]:
 # --- (b) in-process ----------------------------------------------------------------------------------------------
 
 class InMemoryAggregates:
-    """The aggregate agent's bookkeeping on dicts: panes per window step and recent claims for links — the same
-    pure function (aggregates.count) the agent applies to its tables."""
+    """The aggregate agent's bookkeeping on a dict: panes per window step and recent claims for links, counted by the
+    same pure function (aggregates.count_in) the agent applies to its tables."""
 
     def __init__(self) -> None:
-        self.panes: dict[tuple[str, str, float], aggregates.Pane] = {}
-        self.recent: dict[tuple[str, float], list[dict[str, Any]]] = {}
+        self.store = aggregates.DictStore()
         self.events = 0
         self.links = 0
 
@@ -115,24 +114,7 @@ class InMemoryAggregates:
         for actor_event in aggregates.actor_events(claims, now):
             self.events += 1
             for event in aggregates.claims_of(actor_event):
-                self.count(event)
-
-    def count(self, event: dict[str, Any]) -> None:
-        actor, at = str(event["actor_id"]), float(event["at"])
-        recent_key = f"{actor}|{event['type']}"
-        day = aggregates.pane_start(at, aggregates.DAY_S)
-        week = aggregates.window_panes(aggregates.WINDOW_BY_LABEL["7d"], at)
-        starts = aggregates.pane_starts(at)
-        counted = aggregates.count(event, panes={label: self.panes.get((actor, label, start), {})
-                                                 for label, start in starts.items()},
-                                   recent_here=self.recent.get((recent_key, day), []),
-                                   recent_week=[e for d in week for e in self.recent.get((recent_key, d), [])],
-                                   keep=20)
-        for label, pane in counted.panes.items():
-            self.panes[(actor, label, starts[label])] = pane
-        if counted.recent is not None:
-            self.recent[(recent_key, day)] = counted.recent
-        self.links += len(counted.links)
+                self.links += len(aggregates.count_in(event, self.store).links)
 
 
 @dataclass(frozen=True)
@@ -211,9 +193,14 @@ STAGE_INPUTS = {"clean": 'claimstream_messages_in_total{stage="clean"} ',
                 "aggregates": 'claimstream_messages_in_total{stage="aggregates"} '}
 
 
-def stage_inputs(port: int) -> dict[str, float]:
-    """What each stage of one worker has taken in so far (the work split between workers)."""
-    return dict(zip(STAGE_INPUTS, sample_sums(read_metrics(port) or "", list(STAGE_INPUTS.values())), strict=True))
+# What a worker wrote to its tables' changelogs, per table (one record per key and batch).
+CHANGELOG_RECORDS = "claimstream_changelog_records_total{"
+WORK = {**STAGE_INPUTS, "changelog_records": CHANGELOG_RECORDS}
+
+
+def work_done(port: int) -> dict[str, float]:
+    """What one worker has done so far: each stage's input (the work split between workers), changelog records."""
+    return dict(zip(WORK, sample_sums(read_metrics(port) or "", list(WORK.values())), strict=True))
 
 
 AGGREGATED = STAGE_INPUTS["aggregates"]
@@ -283,7 +270,7 @@ class Cluster:
 
     def progress(self) -> tuple[float, ...]:
         """Articles done and actor events aggregated, over all workers: standing still means stuck. One read of
-        each worker's /metrics (it costs the worker CPU: 4 % of its samples when read 16 times a second)."""
+        each worker's /metrics (it costs the worker CPU: read 4 times a second, ~4 % of a core, measured idle)."""
         return metric_sums(self.ports, (ARTICLES_DONE, AGGREGATED))
 
     def stop(self) -> None:
@@ -355,7 +342,7 @@ async def drive(cluster: Cluster, stories: Sequence[Story], rate: float | None,
                 why = f"made no progress for {stall_s:.0f} s" if now <= deadline else f"ran out of {timeout_s:.0f} s"
                 raise TimeoutError(f"the workers {why} on {len(stories)} stories ({load.claims} claims read; "
                                    f"articles done, actor events aggregated: {progress}); logs in {cluster.workdir}")
-            await asyncio.sleep(0.25)  # /metrics costs the worker CPU: not much more often than Prometheus would
+            await asyncio.sleep(0.25)  # finish time to 0.25 s; reading /metrics this often costs ~4 % of a core
         load.finished = time.time()
         await asyncio.sleep(settle_s)
     finally:
@@ -386,14 +373,15 @@ class EndToEnd:
     rss_mb: list[float]
     cpu_s: dict[str, float]
     rss_mb_warm: list[float]  # peak RSS after start and warm-up, before the full load
-    inputs: list[dict[str, float]]  # what each worker's stages took in during the full load
+    work: list[dict[str, float]]  # what each worker did during the full load: work_done's counts
 
     def asdict(self) -> dict[str, Any]:
         return {"workers": self.workers, "throughput": self.full.asdict(), "latency_full_load_s": self.latency_full,
                 "half_load_articles_per_s": round(self.half_rate, 2), "latency_half_load_s": self.latency_half,
                 "worker_rss_mb_peak": [round(r, 1) for r in self.rss_mb],
                 "worker_rss_mb_after_warm_up": [round(r, 1) for r in self.rss_mb_warm], "cpu_s_full_load": self.cpu_s,
-                "stage_inputs_full_load": self.inputs}
+                "stage_inputs_full_load": [{k: w[k] for k in STAGE_INPUTS} for w in self.work],
+                "changelog_records_full_load": [w["changelog_records"] for w in self.work]}
 
 
 def end_to_end(workers: int, main: list[Story], half: list[Story], warm: list[Story], sentences: int,
@@ -414,13 +402,13 @@ def end_to_end(workers: int, main: list[Story], half: list[Story], warm: list[St
         progress(f"{workers} worker(s): warming up on {len(warm)} stories")
         asyncio.run(drive(cluster, warm, None, all_done(len(warm)), timeout_s=300, settle_s=2.0))
         before = cpu_seconds(cluster)
-        inputs_before = [stage_inputs(port) for port in cluster.ports]
+        work_before = [work_done(port) for port in cluster.ports]
         warm_rss = [s.get("vmhwm", 0.0) for s in cluster.status()]
         progress(f"{workers} worker(s): full load, {len(main)} stories at once")
         full = asyncio.run(drive(cluster, main, None, all_done(len(main))))
         cpu = {k: round(v - before[k], 2) for k, v in cpu_seconds(cluster).items()}
-        inputs = [{stage: n - was[stage] for stage, n in stage_inputs(port).items()}
-                  for port, was in zip(cluster.ports, inputs_before, strict=True)]
+        work = [{k: n - was[k] for k, n in work_done(port).items()}
+                for port, was in zip(cluster.ports, work_before, strict=True)]
         throughput = full.throughput(sentences)
         rate = max(0.5, throughput.articles_per_s / 2)
         progress(f"{workers} worker(s): half load, {len(half)} stories at {rate:.1f}/s")
@@ -429,7 +417,7 @@ def end_to_end(workers: int, main: list[Story], half: list[Story], warm: list[St
     finally:
         cluster.stop()
     return EndToEnd(workers, throughput, percentiles(full.latencies), rate, percentiles(half_load.latencies), rss,
-                    cpu, warm_rss, inputs)
+                    cpu, warm_rss, work)
 
 
 def cpu_seconds(cluster: Cluster) -> dict[str, float]:

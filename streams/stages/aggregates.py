@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from streams.records import ActorAggregate, Claim, ClaimLink
 
@@ -47,6 +47,7 @@ def pane_keep_s(spec: WindowSpec) -> int:
 RECENT_KEEP_S = pane_keep_s(WINDOWS[-1])  # recent claims, for links: as long as day panes
 LINK_TOLERANCE = 0.05  # two figures within 5 % of each other agree
 LINKED_SOURCES = 3  # a new claim is linked to the latest claim of at most this many other sources
+RECENT_CLAIMS_KEPT = 20  # per actor, claim type and day, for links
 
 
 def source_key(claim: Mapping[str, Any]) -> str:
@@ -330,3 +331,47 @@ def _relation(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None, toleranc
 
 def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=UTC).isoformat()
+
+
+RECENT = "recent"  # the store's table of recent claims per "actor|type" and day (the pane tables go by window label)
+
+
+class PaneStore(Protocol):
+    """What count_in reads and writes: a value by table (a window label or RECENT), key and pane start."""
+
+    def get(self, table: str, key: str, start: float) -> Any: ...
+
+    def set(self, table: str, key: str, start: float, value: Any) -> None: ...
+
+
+class DictStore:
+    """A PaneStore on a dict (the in-process benchmark and the tests)."""
+
+    def __init__(self) -> None:
+        self.values: dict[tuple[str, str, float], Any] = {}
+
+    def get(self, table: str, key: str, start: float) -> Any:
+        return self.values.get((table, key, start))
+
+    def set(self, table: str, key: str, start: float, value: Any) -> None:
+        self.values[(table, key, start)] = value
+
+
+def count_in(event: Mapping[str, Any], store: PaneStore, keep: int = RECENT_CLAIMS_KEPT) -> Counted:
+    """Apply one actor-claim event to the panes and recent claims `store` holds: read them, count, write back."""
+    actor, at = str(event["actor_id"]), float(event["at"])
+    recent_key = f"{actor}|{event['type']}"
+    starts, day = pane_starts(at), pane_start(at, DAY_S)
+    week = window_panes(WINDOW_BY_LABEL["7d"], at)
+    counted = count(
+        event,
+        panes={label: store.get(label, actor, start) or {} for label, start in starts.items()},
+        recent_here=list(store.get(RECENT, recent_key, day) or []),
+        recent_week=[e for d in week for e in store.get(RECENT, recent_key, d) or []],
+        keep=keep,
+    )
+    for label, pane in counted.panes.items():
+        store.set(label, actor, starts[label], pane)
+    if counted.recent is not None:
+        store.set(RECENT, recent_key, day, counted.recent)
+    return counted

@@ -8,7 +8,6 @@ agree with recompute(), the reference computed straight from the claim events.
 from __future__ import annotations
 
 import random
-from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,8 +17,10 @@ import pytest
 from streams import codecs
 from streams.records import Claim, ClaimLink
 from streams.stages.aggregates import (
+    RECENT,
     WINDOW_BY_LABEL,
     WINDOWS,
+    DictStore,
     Pane,
     WindowSpec,
     actor_claim,
@@ -28,10 +29,10 @@ from streams.stages.aggregates import (
     apply_to_pane,
     claims_of,
     count,
+    count_in,
     event_time,
     links_for,
     merge,
-    pane_starts,
     recompute,
     record,
     remember,
@@ -460,15 +461,12 @@ def test_recompute_with_an_explicit_end() -> None:
 
 # --- the stream agrees with recompute -------------------------------------------------------------------------
 
-Tables = dict[str, dict[str, dict[float, Pane]]]  # window label -> actor -> pane start -> pane
-
-
 class Stream:
-    """The aggregate agent's tables, driven by the pure function it calls (aggregates.count, as in
+    """The aggregate agent's tables (on a dict), driven by the pure function it calls (aggregates.count_in, as in
     agents.count_claim); at-least-once delivery, replays, and events held back past later ones."""
 
     def __init__(self) -> None:
-        self.tables: Tables = {spec.label: defaultdict(dict) for spec in WINDOWS}
+        self.store = DictStore()
         self.applied = self.ignored = 0
         self.latest: dict[str, float] = {}
 
@@ -481,11 +479,7 @@ class Stream:
 
     def deliver(self, e: dict[str, Any]) -> None:
         actor = str(e["actor_id"])
-        starts = pane_starts(float(e["at"]))
-        counted = count(e, panes={label: self.tables[label][actor].get(start, {}) for label, start in starts.items()},
-                        recent_here=[], recent_week=[], keep=0)
-        for label, pane in counted.panes.items():
-            self.tables[label][actor][starts[label]] = pane
+        counted = count_in(e, self.store)
         self.applied += len(counted.panes)
         self.ignored += not counted.changed
         self.latest[actor] = max(self.latest.get(actor, float(e["at"])), float(e["at"]))
@@ -501,8 +495,7 @@ class Stream:
             self.deliver(e)
 
     def window(self, actor: str, spec: WindowSpec, end: float) -> Pane:
-        panes = self.tables[spec.label].get(actor, {})
-        return merge(panes.get(start, {}) for start in window_panes(spec, end))
+        return merge(self.store.get(spec.label, actor, start) or {} for start in window_panes(spec, end))
 
 
 def stream_claims() -> list[Claim]:
@@ -650,6 +643,22 @@ def test_links_conflicting_figures() -> None:
     assert link.values == [12000, 11000]
     assert link.link_id == "PRK:claim-a-moscow:claim-b-seoul"
     assert link_errors(link) == []
+
+
+def test_count_in_keeps_panes_by_window_step_and_recent_claims_by_day_and_links_across_days() -> None:
+    seoul, moscow = two_reports(soldiers(11000), soldiers(12000))
+    moscow = {**moscow, "at": ts(T) + DAY}  # the next day: linked through the week's recent claims
+    store = DictStore()
+    assert count_in(seoul, store).links == []
+    assert count_in(seoul, store).changed is False  # again: nothing changes, nothing is written
+    linked = count_in(moscow, store)
+    assert [link.claim_ids for link in linked.links] == [["claim-a-moscow", "claim-b-seoul"]]
+    day = ts(T) - ts(T) % DAY
+    assert sorted(store.values) == sorted([
+        ("1h", "PRK", ts(T) - ts(T) % 300), ("24h", "PRK", ts(T) - ts(T) % HOUR), ("7d", "PRK", day),
+        ("1h", "PRK", ts(T) + DAY - ts(T) % 300), ("24h", "PRK", ts(T) + DAY - ts(T) % HOUR), ("7d", "PRK", day + DAY),
+        (RECENT, "PRK|deployment", day), (RECENT, "PRK|deployment", day + DAY)])
+    assert store.get("7d", "PRK", day)["ids"] == ["claim-b-seoul"]
 
 
 def test_link_is_the_same_whichever_claim_comes_first() -> None:
