@@ -4,8 +4,9 @@ A window is the sum of its panes: tumbling buckets of 5 min, 1 h and 1 d hold wh
 1 h (step 5 min), 24 h (step 1 h) and 7 d (step 1 d) hopping windows are summed from 12, 24 and 7 panes when they
 are read or published — 3 table writes per actor per claim instead of the 43 a hopping table would make.
 
-A pane takes an event once: it remembers the offset of the last event it applied (a redelivery after a crash is
-skipped) and the `seen` state remembers each (actor, claim) (the same claim produced again is skipped).
+A pane counts a claim once: it keeps the ids of the claims it counted (apply_to_pane), so a redelivery, a replay
+or the same claim produced again is skipped pane by pane. count_in reads, counts and writes back through a
+PaneStore: the agent's Faust tables, or a dict in the benchmark and the tests.
 """
 
 from __future__ import annotations

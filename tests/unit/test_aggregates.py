@@ -1,7 +1,7 @@
 """streams/stages/aggregates.py: which actors a claim counts for, panes, windows, records, recompute, links.
 
 No broker and no app: the stream is simulated with the same pure functions the aggregate agent calls
-(actor_claim -> aggregates.count, which applies the event to each of its panes, like agents.count_claim), and must
+(actor_claim -> aggregates.count_in on a dict, as agents.count_claim on the tables), and must
 agree with recompute(), the reference computed straight from the claim events.
 """
 
