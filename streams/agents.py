@@ -365,6 +365,7 @@ class TableStore:
         return at_time(self.tables[table], key, start)
 
     def set(self, table: str, key: str, start: float, value: Any) -> None:
+        # at the pane's start, as `get` reads it (Faust's public setter takes the event's Kafka timestamp instead)
         self.tables[table].table._set_windowed(key, value, start)
 
 
