@@ -23,6 +23,8 @@ from aiokafka import AIOKafkaProducer
 from kafka import KafkaConsumer, TopicPartition
 
 from streams.broker import EmbeddedBroker, create_topics, free_port
+from streams.ends import exact_ends_now
+from streams.settings import from_env
 
 LAYOUTS = {  # name -> [(size s, step s)] of the three tables
     "hopping": [(3600, 300), (86400, 3600), (7 * 86400, 86400)],
@@ -85,7 +87,8 @@ def changelog_records(bootstrap: str, prefix: str) -> int:
     consumer = KafkaConsumer(bootstrap_servers=bootstrap)
     try:
         tps = [TopicPartition(f"{prefix}app-t{n}-changelog", p) for n in range(3) for p in range(PARTITIONS)]
-        return sum(consumer.end_offsets(tps).values())
+        # the embedded broker's ends stop short of the last batch: read exactly
+        return sum(exact_ends_now(from_env({"CLAIMSTREAM_BROKER": bootstrap}), consumer.end_offsets(tps)).values())
     finally:
         consumer.close()
 

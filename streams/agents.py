@@ -28,7 +28,7 @@ from streams.app import (
     confirm_writes,
     one_write_per_key,
     send,
-    send_batched,
+    send_direct,
     settings,
     topics,
 )
@@ -166,7 +166,7 @@ async def clean_agent(stream: faust.StreamT) -> None:
             return prepare(raw, stamp)
 
         for _event, article in await run_per_item("clean", decoded, prepare_now):
-            await send_batched(topics.prepared, key=article.id.encode(), value=codecs.encode(article))
+            await send_direct(topics.prepared, key=article.id.encode(), value=codecs.encode(article))
             metrics.BOILERPLATE_LINES.labels("static", article.lang or "unknown").inc(article.boilerplate_removed)
 
 
@@ -212,7 +212,7 @@ async def finish_agent(stream: faust.StreamT) -> None:
             if done.index_signature is not None:
                 dedupe.index_add(dedupe_index.get(), done.article.id, done.index_signature)
             cleaned = done.article
-            await send_batched(topics.clean, key=cleaned.id.encode(), value=codecs.encode(cleaned))
+            await send_direct(topics.clean, key=cleaned.id.encode(), value=codecs.encode(cleaned))
             metrics.STAGE_SECONDS.labels("clean").observe(time.perf_counter() - started)
             count_cleaned(cleaned)
 
@@ -268,7 +268,7 @@ async def extract_agent(stream: faust.StreamT) -> None:
             results = [r for _, r in singles]
         metrics.STAGE_SECONDS.labels("extract").observe(time.perf_counter() - started)
         for extracted in results:
-            await send_batched(topics.extracted, key=extracted.article.id.encode(), value=codecs.encode(extracted))
+            await send_direct(topics.extracted, key=extracted.article.id.encode(), value=codecs.encode(extracted))
             metrics.MESSAGES.labels("extract", "ok").inc()
 
 
@@ -278,7 +278,7 @@ async def enrich_agent(stream: faust.StreamT) -> None:
     async for batch in batches(stream, "enrich"):
         items = await decode_batch(batch, ExtractedArticle, "enrich")
         for _event, enriched in await run_per_item("enrich", items, lambda x: enrich(x, registry)):
-            await send_batched(topics.enriched, key=enriched.article.id.encode(), value=codecs.encode(enriched))
+            await send_direct(topics.enriched, key=enriched.article.id.encode(), value=codecs.encode(enriched))
             metrics.MESSAGES.labels("enrich", "ok").inc()
 
 
@@ -307,10 +307,10 @@ async def publish_claims(claims: list[Claim]) -> None:
     """An article's claims, then one event per actor for the aggregator: re-keyed by actor so each actor's panes
     live in one partition, stamped with event time."""
     for claim in claims:
-        await send_batched(topics.claims, key=claim.claim_id.encode(), value=codecs.encode(claim))
+        await send_direct(topics.claims, key=claim.claim_id.encode(), value=codecs.encode(claim))
         metrics.CLAIMS.labels(claim.type, claim.certainty, claim.lang).inc()
     for event in aggregates.actor_events(claims, time.time()):
-        await send_batched(topics.actor_claims, key=event["actor_id"].encode(), value=codecs.encode(event),
+        await send_direct(topics.actor_claims, key=event["actor_id"].encode(), value=codecs.encode(event),
                            timestamp=event["at"])
 
 
@@ -338,7 +338,7 @@ async def aggregate_agent(stream: faust.StreamT) -> None:
                 await dead_letter(event, Rejected("stage_error", f"{type(exc).__name__}: {exc}"), "aggregates")
                 continue
             for link in links:
-                await send_batched(topics.claim_links, key=link.actor_id.encode(), value=codecs.encode(link))
+                await send_direct(topics.claim_links, key=link.actor_id.encode(), value=codecs.encode(link))
             metrics.MESSAGES.labels("aggregates", "ok").inc()
         metrics.STAGE_SECONDS.labels("aggregates").observe(time.perf_counter() - started)
 
@@ -407,7 +407,7 @@ async def publish_aggregates() -> None:
     for actor in actors:
         for spec in aggregates.WINDOWS:
             record = aggregates.record(actor, spec, end, window_of(actor, spec.label, end), stamp)
-            await send_batched(topics.actor_aggregates, key=actor.encode(), value=codecs.encode(record))
+            await send_direct(topics.actor_aggregates, key=actor.encode(), value=codecs.encode(record))
             metrics.AGGREGATES_PUBLISHED.labels(spec.label).inc()
     await confirm_writes()  # no input offset depends on these, but the timer's list must not grow
 
@@ -510,8 +510,8 @@ async def measure_lag_and_tables() -> None:
     consumer = app.consumer
     owned = sorted(tp for tp in consumer.assignment() if tp.topic in topics.inputs())
     ends = await consumer.highwaters(*owned) if owned else {}
-    # The embedded broker reports the start of a partition's last record batch as its end, and the stages' inputs
-    # are written in batches (Settings.batching_producer): the messages fetched already count as well.
+    # The embedded broker's ends stop short of a partition's last record batch (streams/ends.py; read exactly only
+    # where an end decides how far to read): the messages fetched already count as well.
     fetched = {tp: await fetch_position(consumer, tp) for tp in owned}
     committed = getattr(consumer, "_committed_offset", {})  # Faust's record of its commits (the next offset)
     never = [tp for tp in owned if committed.get(tp) is None]

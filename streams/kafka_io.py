@@ -14,6 +14,7 @@ from rich.progress import Progress
 from streams import deadletter
 from streams import topics as t
 from streams.broker import any_accepts
+from streams.ends import exact_ends_now
 from streams.settings import Settings
 from streams.sources import expand, read
 
@@ -134,7 +135,7 @@ def replay_deadletters(settings: Settings, reasons: set[str], stage: str | None,
     on the topic when the replay starts, so letters the replay itself causes are not replayed again."""
     consumer = consumer_for(settings, settings.topic(t.DEADLETTER), from_beginning=True, timeout_s=5)
     assigned = list(consumer.assignment())
-    ends = consumer.end_offsets(assigned)
+    ends = exact_ends_now(settings, consumer.end_offsets(assigned))
     remaining = {tp: end - consumer.position(tp) for tp, end in ends.items()}
     producer = None if dry_run else producer_for(settings)
     outcome = Replay()

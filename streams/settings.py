@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from streams.stages.clean import CleanConfig
 
 ENV_PREFIX = "CLAIMSTREAM_"
-OUTPUT_BATCH_BYTES = 16384  # the Kafka client's default record batch size
+PRODUCER_BATCH_BYTES = 16384  # the Kafka client's default record batch size
 
 
 class SettingsError(ValueError):
@@ -47,9 +47,9 @@ class Settings:
     dedupe_threshold: float = 0.5
     batch_size: int = 64
     batch_within_s: float = 0.02  # each batched stage waits up to this long for a fuller batch: it adds to latency
-    # Producer record batches, in bytes; 0 means "auto": one record per batch on a loopback broker, 16384 (the
-    # client default) elsewhere. The embedded broker (Tansu) reports a partition's end offset as the start of
-    # its last batch, so Faust's table recovery stopped short of the last records (and lag read low).
+    # The worker's producer record batches, in bytes; 0 means "auto": 16384, the Kafka client's default. (The
+    # embedded broker's end offsets, which stop short of a partition's last batch, are read exactly where they
+    # decide how far to read: streams/ends.py.)
     producer_batch_bytes: int = 0
     # How long a fetch waits for data; 0 means "auto": 25 ms on a loopback broker, 1500 (Faust's) elsewhere. The
     # embedded broker answers a fetch only when the wait is over, data or not: each hop between stages waited.
@@ -92,16 +92,7 @@ class Settings:
 
     @property
     def producer_max_batch_size(self) -> int:
-        return self.producer_batch_bytes or (1 if self.on_loopback else OUTPUT_BATCH_BYTES)
-
-    @property
-    def batching_producer(self) -> bool:
-        """Whether the agents send through a second producer, in ordinary batches, everything but the tables'
-        changelogs and the dead letters. Where Faust's producer sends one record per batch (the embedded broker:
-        see producer_batch_bytes) each of a story's ~66 messages was a produce request of its own, one at a time
-        per partition; only the changelogs need exact ends (table recovery), and dead letters (`replay-deadletter`
-        reads up to the end). Never under exactly_once: a send must then be part of Faust's transaction."""
-        return self.processing_guarantee == "at_least_once" and self.producer_max_batch_size < OUTPUT_BATCH_BYTES
+        return self.producer_batch_bytes or PRODUCER_BATCH_BYTES
 
     def group_timeouts(self) -> dict[str, float]:
         """Faust's broker_* timeout settings: explicit values win, then the loopback/cluster default."""

@@ -19,10 +19,10 @@ SAMPLE = Path(__file__).resolve().parents[2] / "streams" / "samples" / "en-summi
 
 @pytest.fixture
 async def sent() -> AsyncIterator[dict[str, AsyncMock]]:
-    """Every output topic's send, captured (without the batching producer, which needs a broker and is exercised by
-    every integration test, every send goes through its topic's send)."""
+    """Every output topic's send, captured (without direct sends to the producer, which need a broker and are
+    exercised by every integration test, every send goes through its topic's send)."""
     names = ["prepared", "clean", "extracted", "enriched", "claims", "deadletter", "actor_claims", "actor_aggregates"]
-    with patch.multiple(topics, **{n: AsyncMock() for n in names}), patch("streams.app.batching_producer", None):
+    with patch.multiple(topics, **{n: AsyncMock() for n in names}), patch("streams.app.direct_sends", False):
         yield {n: getattr(topics, n) for n in names}
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from streams.broker import BrokerError, EmbeddedBroker, free_port, kafka_answers, port_in_use
+from streams.broker import BrokerError, EmbeddedBroker, create_topics, free_port, kafka_answers, port_in_use
 
 pytestmark = pytest.mark.integration
 
@@ -91,31 +91,42 @@ def test_claimstream_broker_command_runs_until_ctrl_c(tmp_path: Path) -> None:
     assert not port_in_use("127.0.0.1", port)
 
 
-def test_end_offsets_are_exact_when_each_record_is_its_own_batch(broker: EmbeddedBroker) -> None:
-    """Tansu reports a partition's end as the start of its last batch (5 records in one batch: end 1), which made
-    Faust's table recovery stop short of the last writes. The worker's producers send one record per batch on a
-    loopback broker (Settings.producer_max_batch_size), and then the end is exact."""
+def test_exact_ends_read_past_the_last_record_batch(broker: EmbeddedBroker) -> None:
+    """Tansu reports a partition's end as one past the first record of its last batch (5 records in one batch:
+    end 1), which made Faust's table recovery stop short of the last writes. `exact_ends` reads the batch the
+    reported end points into and returns one past its last record: what Kafka reports."""
     import asyncio
 
     from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-    async def end_after_five(topic: str, batch_bytes: int) -> int:
-        producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, linger_ms=50, max_batch_size=batch_bytes)
+    from streams.ends import exact_ends
+    from streams.settings import from_env
+
+    topic = f"ends-{os.urandom(4).hex()}"
+    create_topics(broker.bootstrap, {topic: 3})
+    batches = {0: [5, 3], 1: [1]}  # partition -> records per batch; partition 2 stays empty
+
+    async def produce_then_read_ends() -> tuple[dict[int, int], dict[int, int | None]]:
+        producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, linger_ms=50)
         await producer.start()
         try:
-            sent = [await producer.send(topic, b"x%d" % n, partition=0) for n in range(5)]
-            assert [(await s).offset for s in sent] == [0, 1, 2, 3, 4]
+            for partition, sizes in batches.items():
+                for size in sizes:  # sent together, then awaited: one batch each
+                    sent = [await producer.send(topic, b"x%d" % n, partition=partition) for n in range(size)]
+                    await asyncio.gather(*sent)
         finally:
             await producer.stop()
         consumer = AIOKafkaConsumer(bootstrap_servers=broker.bootstrap)
         await consumer.start()
         try:
-            ends = await consumer.end_offsets([TopicPartition(topic, 0)])
+            reported = await consumer.end_offsets([TopicPartition(topic, p) for p in range(3)])
         finally:
             await consumer.stop()
-        return int(next(iter(ends.values())))
+        exact = await exact_ends(from_env({"CLAIMSTREAM_BROKER": broker.bootstrap}), reported)
+        return ({tp.partition: end for tp, end in reported.items()},
+                {tp.partition: end for tp, end in exact.items()})
 
-    suffix = os.urandom(4).hex()
-    assert asyncio.run(end_after_five(f"ends-single-{suffix}", 1)) == 5
-    batched = asyncio.run(end_after_five(f"ends-batched-{suffix}", 16384))
-    sys.stderr.write(f"\n[broker] end offset after 5 records in one batch: {batched} (exact: 5)\n")
+    reported, exact = asyncio.run(produce_then_read_ends())
+    sys.stderr.write(f"\n[broker] ends reported {reported}, exact {exact} (records: 8, 1, 0)\n")
+    assert reported[0] < 8, "the embedded broker reports exact ends now: exact_ends has nothing to correct"
+    assert exact == {0: 8, 1: 1, 2: 0}

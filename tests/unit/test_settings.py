@@ -192,23 +192,14 @@ def test_zero_publish_interval_is_rejected_at_start_up() -> None:
         from_env({"CLAIMSTREAM_AGGREGATE_PUBLISH_S": "0"})
 
 
-def test_producer_batches_hold_one_record_on_a_loopback_broker_by_default() -> None:
-    # Tansu reports a partition's end as the start of its last batch: one record per batch keeps it exact.
-    assert from_env({"CLAIMSTREAM_BROKER": "kafka://127.0.0.1:9092"}).producer_max_batch_size == 1
+def test_producer_batches_are_the_clients_default_unless_set() -> None:
+    # the embedded broker too: its end offsets are read exactly where they matter (streams/ends.py)
+    assert from_env({"CLAIMSTREAM_BROKER": "kafka://127.0.0.1:9092"}).producer_max_batch_size == 16384
     assert from_env({"CLAIMSTREAM_BROKER": "kafka://kafka:9092"}).producer_max_batch_size == 16384
     assert from_env({"CLAIMSTREAM_BROKER": "kafka://kafka:9092", "CLAIMSTREAM_PRODUCER_BATCH_BYTES": "65536"}
                     ).producer_max_batch_size == 65536
     with pytest.raises(SettingsError, match="PRODUCER_BATCH_BYTES"):
         from_env({"CLAIMSTREAM_PRODUCER_BATCH_BYTES": "-1"})
-
-
-def test_a_batching_producer_only_where_faust_sends_one_record_per_batch() -> None:
-    loopback = {"CLAIMSTREAM_BROKER": "kafka://127.0.0.1:9092"}
-    assert from_env(loopback).batching_producer
-    assert not from_env({**loopback, "CLAIMSTREAM_PRODUCER_BATCH_BYTES": "16384"}).batching_producer
-    assert not from_env({"CLAIMSTREAM_BROKER": "kafka://kafka:9092"}).batching_producer
-    # under exactly_once every send belongs to Faust's transaction
-    assert not from_env({**loopback, "CLAIMSTREAM_PROCESSING_GUARANTEE": "exactly_once"}).batching_producer
 
 
 def test_fetch_wait_is_short_on_a_loopback_broker_by_default() -> None:
