@@ -4,7 +4,8 @@ The embedded broker (Tansu) reports a partition's end as one past the *first* re
 five records in one batch, end 1 instead of 5. Kafka reports one past the last record. Where an end decides how
 far to read — a table's recovery from its changelog, a replay of the dead letters on the topic — the reported end
 is checked by reading the batch it points into: the end is one past the last record found there (at least the
-reported end, so on Kafka, or with nothing to read in time, nothing changes).
+reported end: with nothing to read in time, nothing changes). Only where the broker is the embedded one
+(`Settings.ends_need_reading`): Kafka's ends are exact.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ async def exact_ends(settings: Settings, reported: Mapping[Any, int | None],
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
     to_check = {TopicPartition(tp.topic, tp.partition): tp for tp, end in reported.items() if end}
-    if not to_check:
+    if not to_check or not settings.ends_need_reading:
         return dict(reported)
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None,
                                 enable_auto_commit=False, fetch_max_wait_ms=settings.fetch_wait_ms,

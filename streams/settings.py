@@ -91,6 +91,13 @@ class Settings:
         return self.fetch_max_wait_ms or (25 if self.on_loopback else 1500)
 
     @property
+    def ends_need_reading(self) -> bool:
+        """Whether a partition's end offset is read exactly instead of taken from the broker (streams/ends.py): on
+        a loopback broker, the embedded one, whose ends stop short of the last record batch. Kafka's are exact, and
+        under exactly_once (Kafka only) a partition can end in a transaction marker, which no read returns."""
+        return self.on_loopback and self.processing_guarantee == "at_least_once"
+
+    @property
     def producer_max_batch_size(self) -> int:
         return self.producer_batch_bytes or PRODUCER_BATCH_BYTES
 

@@ -202,6 +202,14 @@ def test_producer_batches_are_the_clients_default_unless_set() -> None:
         from_env({"CLAIMSTREAM_PRODUCER_BATCH_BYTES": "-1"})
 
 
+def test_end_offsets_are_read_exactly_only_on_the_embedded_broker() -> None:
+    loopback = {"CLAIMSTREAM_BROKER": "kafka://127.0.0.1:9092"}
+    assert from_env(loopback).ends_need_reading
+    assert not from_env({"CLAIMSTREAM_BROKER": "kafka://kafka:9092"}).ends_need_reading
+    # exactly_once means Kafka, where a partition may end in a transaction marker that no read returns
+    assert not from_env({**loopback, "CLAIMSTREAM_PROCESSING_GUARANTEE": "exactly_once"}).ends_need_reading
+
+
 def test_fetch_wait_is_short_on_a_loopback_broker_by_default() -> None:
     # Tansu answers a fetch only when its wait is over: every hop between stages waited that long.
     assert from_env({"CLAIMSTREAM_BROKER": "kafka://127.0.0.1:9092"}).fetch_wait_ms == 25
