@@ -311,7 +311,7 @@ async def publish_claims(claims: list[Claim]) -> None:
         metrics.CLAIMS.labels(claim.type, claim.certainty, claim.lang).inc()
     for event in aggregates.actor_events(claims, time.time()):
         await send_direct(topics.actor_claims, key=event["actor_id"].encode(), value=codecs.encode(event),
-                           timestamp=event["at"])
+                          timestamp=event["at"])
 
 
 dirty_actors: set[str] = set()  # changed since the last publish (debounced by the publish timer)
