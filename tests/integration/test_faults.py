@@ -26,7 +26,7 @@ from kafka import KafkaConsumer, TopicPartition
 from streams.ends import exact_ends_now
 from streams.offline import process
 from streams.settings import from_env
-from streams.topics import SINGLE_PARTITION_TABLES, TABLES, changelog_topic
+from streams.topics import TABLES, all_topics, changelog_topic
 from tests.integration.conftest import ROOT, Worker, consume
 from tests.integration.test_aggregates_stream import COMPARED, settle
 
@@ -211,9 +211,9 @@ def changelog_ends(worker: Worker) -> tuple[dict[Any, int], dict[Any, int]]:
     settings = from_env(worker.env)
     consumer = KafkaConsumer(bootstrap_servers=worker.broker.bootstrap)
     try:
-        tps = [TopicPartition(topic, p) for table in TABLES
-               for topic in [changelog_topic(settings, table)]
-               for p in range(1 if table in SINGLE_PARTITION_TABLES else settings.partitions)]
+        counts = all_topics(settings)  # the partition count each topic is created with
+        changelogs = [changelog_topic(settings, table) for table in TABLES]
+        tps = [TopicPartition(topic, p) for topic in changelogs for p in range(counts[topic])]
         reported = consumer.end_offsets(tps)
     finally:
         consumer.close()
