@@ -23,7 +23,6 @@ from streams import codecs, metrics, redelivery
 from streams.app import (
     aggregate_tables,
     app,
-    clean_lines,
     clean_seen,
     confirm_writes,
     one_write_per_key,
@@ -48,11 +47,12 @@ from streams.records import (
 from streams.settings import clean_config
 from streams.stages import aggregates, boilerplate, dedupe
 from streams.stages.claims import claims as make_claims
-from streams.stages.clean import expired_articles, finish, prepare
+from streams.stages.clean import expired_articles, finish, prepare, seen_keep_s, signatures_expired
 from streams.stages.enrich import enrich
 from streams.stages.extract import extract_batch, unsupported
 from streams.stages.minhash import MinHashLSH
 from streams.stages.rejected import Rejected
+from streams.topics import LINES_CACHE
 
 log = logging.getLogger(__name__)
 R = TypeVar("R", bound=Record)
@@ -170,24 +170,29 @@ async def clean_agent(stream: faust.StreamT) -> None:
             metrics.BOILERPLATE_LINES.labels("static", article.lang or "unknown").inc(article.boilerplate_removed)
 
 
-class DedupeIndex:
-    """The MinHash LSH index: a cache of the `clean_seen` table, rebuilt from it when partitions move."""
+class CleaningCaches:
+    """What `finish` looks up, rebuilt from the `clean_seen` table when partitions move: the MinHash LSH index of
+    recent originals and the outlets' line sightings (boilerplate.rebuild). Built on first use, once the table is
+    recovered."""
 
     def __init__(self) -> None:
         self.index: MinHashLSH | None = None
+        self.lines: dict[str, dict[str, Any]] | None = None
 
-    def get(self) -> MinHashLSH:
-        if self.index is None:
-            self.index = dedupe.rebuild_index(list(clean_seen.items()))
-        return self.index
+    def get(self) -> tuple[MinHashLSH, dict[str, dict[str, Any]]]:
+        if self.index is None or self.lines is None:
+            entries = list(clean_seen.items())
+            self.index = dedupe.rebuild_index(entries)
+            self.lines = boilerplate.rebuild(entries, settings.learn_min_articles, settings.learn_window_s)
+        return self.index, self.lines
 
     def reset(self, *args: Any, **kwargs: Any) -> None:
-        self.index = None
+        self.index = self.lines = None
 
 
-dedupe_index = DedupeIndex()
-app.on_partitions_revoked.connect(dedupe_index.reset)
-app.on_partitions_assigned.connect(dedupe_index.reset)
+cleaning_caches = CleaningCaches()
+app.on_partitions_revoked.connect(cleaning_caches.reset)
+app.on_partitions_assigned.connect(cleaning_caches.reset)
 
 
 @app.agent(topics.prepared)
@@ -197,20 +202,20 @@ async def finish_agent(stream: faust.StreamT) -> None:
     async for batch in batches(stream, None):  # the second half of "clean": its input was counted in the first
         for event, article in await decode_batch(batch, CleanArticle, "clean"):
             started = time.perf_counter()
+            index, lines = cleaning_caches.get()
             try:
-                done = finish(article, clean_lines, clean_seen, dedupe_index.get(), time.time(), config)
+                done = finish(article, lines, clean_seen, index, time.time(), config)
             except Exception as exc:  # noqa: BLE001 - a failure on one article is its dead letter
                 log.exception("finish failed on %s", article.id)
                 done = Rejected("stage_error", f"{type(exc).__name__}: {exc}")
             if isinstance(done, Rejected):
                 await dead_letter(event, done, "clean")
                 continue
-            for key, value in done.lines.items():
-                clean_lines[key] = value
+            lines.update(done.lines)
             for key, value in done.seen.items():
                 clean_seen[key] = value
             if done.index_signature is not None:
-                dedupe.index_add(dedupe_index.get(), done.article.id, done.index_signature)
+                dedupe.index_add(index, done.article.id, done.index_signature)
             cleaned = done.article
             await send_direct(topics.clean, key=cleaned.id.encode(), value=codecs.encode(cleaned))
             metrics.STAGE_SECONDS.labels("clean").observe(time.perf_counter() - started)
@@ -238,14 +243,21 @@ def forget_every_s(learn_window_s: float, dedupe_window_s: float) -> float:
 
 @app.timer(interval=forget_every_s(settings.learn_window_s, settings.dedupe_window_s))
 async def forget_old_cleaning_state() -> None:
-    """Keep the cleaning tables bounded: lines and articles older than their windows go."""
+    """Keep the cleaning state bounded: sightings older than the learning window go from the cache, signatures
+    older than the dedupe window from the entries and the index, entries older than both from the table."""
     stamp = time.time()
-    for key in boilerplate.expired(list(clean_lines.items()), stamp, settings.learn_window_s):
-        del clean_lines[key]
-    for key in expired_articles(list(clean_seen.items()), stamp, settings.dedupe_window_s):
+    index, lines = cleaning_caches.index, cleaning_caches.lines  # None until built: nothing to trim there
+    if lines is not None:
+        for key in boilerplate.expired(list(lines.items()), stamp, settings.learn_window_s):
+            del lines[key]
+    for key in expired_articles(list(clean_seen.items()), stamp, seen_keep_s(clean_config(settings))):
         del clean_seen[key]
-        if dedupe_index.index is not None:
-            dedupe.index_remove(dedupe_index.index, key)
+        if index is not None:
+            dedupe.index_remove(index, key)
+    for key, entry in signatures_expired(list(clean_seen.items()), stamp, settings.dedupe_window_s).items():
+        clean_seen[key] = entry
+        if index is not None:
+            dedupe.index_remove(index, key)
     await confirm_writes()
 
 
@@ -546,3 +558,4 @@ async def measure_lag_and_tables() -> None:
     lag_labels.update(now_set)
     for name, table in app.tables.items():
         metrics.TABLE_KEYS.labels(name).set(len(table.data))
+    metrics.TABLE_KEYS.labels(settings.topic(LINES_CACHE)).set(len(cleaning_caches.lines or ()))

@@ -341,13 +341,12 @@ class AggregateTables:
         self.recent = tumbling(t.LINKS_TABLE, DAY_S, RECENT_KEEP_S)
 
 
-def cleaning_tables(app: faust.App, settings: Settings) -> tuple[TableT, TableT]:
-    """The state of `finish` (one partition, like articles.prepared): outlet lines, and articles seen."""
-    # use_partitioner: with one partition every key lives in partition 0, so the tables can also be written
-    # outside stream iteration (the expiry timer, batches from take_events).
-    lines = app.Table(settings.topic(t.LINES_TABLE), default=None, partitions=1, use_partitioner=True)
-    seen = app.Table(settings.topic(t.SEEN_TABLE), default=None, partitions=1, use_partitioner=True)
-    return lines, seen
+def seen_table(app: faust.App, settings: Settings) -> TableT:
+    """The state of `finish` (one partition, like articles.prepared): the articles seen, each with its MinHash
+    signature and the lines it can teach (the LSH index and the outlets' line sightings are caches of it)."""
+    # use_partitioner: with one partition every key lives in partition 0, so the table can also be written
+    # outside stream iteration (the expiry timer).
+    return app.Table(settings.topic(t.SEEN_TABLE), default=None, partitions=1, use_partitioner=True)
 
 
 settings = from_env()
@@ -355,4 +354,4 @@ app = create_app(settings)
 topics = Topics(app, settings)
 direct_sends = settings.processing_guarantee == "at_least_once"  # exactly_once: sends belong to a transaction
 aggregate_tables = AggregateTables(app, settings)
-clean_lines, clean_seen = cleaning_tables(app, settings)
+clean_seen = seen_table(app, settings)

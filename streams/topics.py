@@ -26,10 +26,12 @@ SINGLE_PARTITION = (PREPARED,)
 # Faust table names; their changelog topics are "<app_id>-<table>-changelog".
 PANE_TABLES = {"1h": "actor-panes-5m", "24h": "actor-panes-1h", "7d": "actor-panes-1d"}  # by window label
 LINKS_TABLE = "actor-recent-claims"  # "<actor>|<type>" -> recent claims, for corroboration links
-LINES_TABLE = "clean-lines"  # "<outlet>|<line hash>" -> recent articles that carried the line
-SEEN_TABLE = "clean-seen"  # article id -> duplicate_of, learned lines removed, MinHash signature
-TABLES = (*PANE_TABLES.values(), LINKS_TABLE, LINES_TABLE, SEEN_TABLE)
-SINGLE_PARTITION_TABLES = (LINES_TABLE, SEEN_TABLE)
+SEEN_TABLE = "clean-seen"  # article id -> duplicate_of, learned lines removed, MinHash signature, its short lines
+TABLES = (*PANE_TABLES.values(), LINKS_TABLE, SEEN_TABLE)
+SINGLE_PARTITION_TABLES = (SEEN_TABLE,)
+# Not a table: "<outlet>|<line hash>" -> recent articles that carried the line, rebuilt from clean-seen (its size
+# is reported under this name with the tables').
+LINES_CACHE = "clean-lines"
 
 
 def changelog_topic(settings: Settings, table: str) -> str:
@@ -53,8 +55,7 @@ def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
     records older than their windows' expiry, so expired panes go too."""
     size = {"max.message.bytes": str(settings.message_max_bytes)}
     configs = {name: dict(size) for name in all_topics(settings)}
-    for table in (LINES_TABLE, SEEN_TABLE):
-        configs[changelog_topic(settings, table)].update({"cleanup.policy": "compact"})
+    configs[changelog_topic(settings, SEEN_TABLE)].update({"cleanup.policy": "compact"})
     keep_s = {**{table: pane_keep_s(WINDOW_BY_LABEL[label]) for label, table in PANE_TABLES.items()},
               LINKS_TABLE: RECENT_KEEP_S}
     for table, seconds in keep_s.items():

@@ -1,11 +1,13 @@
 """Learned boilerplate: a short line seen in at least K distinct articles of one outlet within a window is
-that outlet's furniture from then on. New outlets need no configuration. The counts live in a table the
-agent owns (keyed "<outlet>|<line hash>"); these functions only read it and say what to write."""
+that outlet's furniture from then on. New outlets need no configuration. The sightings live in a mapping keyed
+"<outlet>|<line hash>"; these functions only read it and say what to write. On the stream that mapping is a cache:
+each original article's entry in the `clean-seen` table carries its outlet and line hashes, and `rebuild` makes
+the mapping again from those entries (one table write per article instead of one per line)."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 MAX_LINE_CHARS = 200  # furniture is short; long paragraphs are never learned
@@ -40,16 +42,39 @@ def learned_hashes(outlet: str, paragraphs: list[str], article_id: str, lines: M
     return found
 
 
+def short_line_hashes(paragraphs: list[str]) -> list[str]:
+    """The hashes of an article's short lines, each once, in order: what it can teach."""
+    return list(dict.fromkeys(line_hash(p) for p in paragraphs if len(p) <= MAX_LINE_CHARS))
+
+
 def record(outlet: str, paragraphs: list[str], article_id: str, lines: Mapping[str, Mapping[str, Any]],
            now: float, min_articles: int, window_s: float) -> dict[str, dict[str, Any]]:
-    """The table writes that count this article's short lines (each line once; at most K+1 recent ids kept)."""
+    """The writes that count this article's short lines (each line once; at most K+1 recent ids kept)."""
+    return record_hashes(outlet, short_line_hashes(paragraphs), article_id, lines, now, min_articles, window_s)
+
+
+def record_hashes(outlet: str, digests: list[str], article_id: str, lines: Mapping[str, Mapping[str, Any]],
+                  now: float, min_articles: int, window_s: float) -> dict[str, dict[str, Any]]:
     updates: dict[str, dict[str, Any]] = {}
-    for digest in dict.fromkeys(line_hash(p) for p in paragraphs if len(p) <= MAX_LINE_CHARS):
+    for digest in digests:
         key = line_key(outlet, digest)
         pairs = [p for p in _recent(lines.get(key), now, window_s) if p[0] != article_id]
         pairs.append([article_id, now])
         updates[key] = {"seen": pairs[-(min_articles + 1):]}
     return updates
+
+
+def rebuild(seen: Iterable[tuple[str, Mapping[str, Any]]], min_articles: int,
+            window_s: float) -> dict[str, dict[str, Any]]:
+    """The sightings again, from articles' `clean-seen` entries (those with an outlet and line hashes), oldest
+    first: the same mapping the articles made as they came."""
+    taught = sorted(((float(entry.get("seen_at", 0.0)), article_id, entry) for article_id, entry in seen
+                     if entry.get("outlet") and entry.get("lines")), key=lambda item: (item[0], item[1]))
+    lines: dict[str, dict[str, Any]] = {}
+    for seen_at, article_id, entry in taught:
+        lines.update(record_hashes(entry["outlet"], list(entry["lines"]), article_id, lines, seen_at,
+                                   min_articles, window_s))
+    return lines
 
 
 def expired(items: list[tuple[str, Mapping[str, Any]]], now: float, window_s: float) -> list[str]:

@@ -192,7 +192,7 @@ class Finished:
     """The cleaned article and the state writes that go with it."""
 
     article: CleanArticle
-    lines: dict[str, dict[str, Any]] = field(default_factory=dict)
+    lines: dict[str, dict[str, Any]] = field(default_factory=dict)  # sightings (a cache of `seen` on the stream)
     seen: dict[str, dict[str, Any]] = field(default_factory=dict)
     index_signature: list[int] | None = None  # set when the article is a new original for the index
 
@@ -234,9 +234,14 @@ def finish(article: CleanArticle, lines: Mapping[str, Mapping[str, Any]], seen: 
     if original is not None:
         return Finished(_with(cleaned, duplicate_of=original), seen={article.id: entry})
     entry["signature"] = sig
-    # All its lines count, the removed ones too: an outlet that keeps printing a footer keeps it learned.
-    learned = (boilerplate.record(outlet, paragraphs, article.id, lines, now, config.learn_min_articles,
-                                  config.learn_window_s) if outlet else {})
+    if not outlet:
+        return Finished(cleaned, seen={article.id: entry}, index_signature=sig)
+    # All its lines count, the removed ones too: an outlet that keeps printing a footer keeps it learned. The entry
+    # carries them, so the sightings can be made again from `seen` alone (boilerplate.rebuild).
+    digests = boilerplate.short_line_hashes(paragraphs)
+    entry.update(outlet=outlet, lines=digests)
+    learned = boilerplate.record_hashes(outlet, digests, article.id, lines, now, config.learn_min_articles,
+                                        config.learn_window_s)
     return Finished(cleaned, lines=learned, seen={article.id: entry}, index_signature=sig)
 
 
@@ -263,9 +268,22 @@ class _Recent(Mapping[str, Mapping[str, Any]]):
         return len(self.seen)
 
 
-def expired_articles(items: list[tuple[str, Mapping[str, Any]]], now: float, window_s: float) -> list[str]:
-    """Article ids older than the dedupe window: their entries (and index slots) can go."""
-    return [key for key, entry in items if now - float(entry.get("seen_at", 0.0)) > window_s]
+def seen_keep_s(config: CleanConfig) -> float:
+    """How long an article's `seen` entry is kept: for its copies, and for the lines it taught."""
+    return max(config.dedupe_window_s, config.learn_window_s)
+
+
+def expired_articles(items: list[tuple[str, Mapping[str, Any]]], now: float, keep_s: float) -> list[str]:
+    """Article ids seen longer ago than `keep_s` (seen_keep_s): their entries (and index slots) can go."""
+    return [key for key, entry in items if now - float(entry.get("seen_at", 0.0)) > keep_s]
+
+
+def signatures_expired(items: list[tuple[str, Mapping[str, Any]]], now: float,
+                       dedupe_window_s: float) -> dict[str, dict[str, Any]]:
+    """Entries past the dedupe window that still carry a MinHash signature, without it: no copy can match them
+    any more, and the signature is most of an entry kept on for the lines it taught."""
+    return {key: {k: v for k, v in entry.items() if k != "signature"} for key, entry in items
+            if "signature" in entry and now - float(entry.get("seen_at", 0.0)) > dedupe_window_s}
 
 
 @dataclass

@@ -39,7 +39,9 @@ def cleaned_until(worker: Worker, ids: set[str]) -> dict[str, dict[str, Any]]:
     return latest
 
 
-def test_outlet_furniture_is_learned_after_k_articles(worker: Worker) -> None:
+def test_outlet_furniture_is_learned_after_k_articles_and_still_known_after_a_restart(worker: Worker) -> None:
+    """The worker keeps what each original taught in its `clean-seen` entry; after a restart the outlets' line
+    sightings are rebuilt from those entries, so the fourth article loses the footer the first three taught."""
     raw = worker.topic("articles.raw")
     pages = ["it-tregua-sudan.txt", "it-gas-stoccaggi.txt", "it-incendi-grecia.txt", "it-elezioni-moldova.html"]
     teachers = []
@@ -49,6 +51,8 @@ def test_outlet_furniture_is_learned_after_k_articles(worker: Worker) -> None:
     produce(worker.broker, raw, teachers)
     first = cleaned_until(worker, {"gdp-1", "gdp-2", "gdp-3"})
     assert all(FOOTER in first[f"gdp-{n}"]["body"] for n in (1, 2, 3))  # not learned yet
+    assert worker.stop() == 0
+    worker.start().wait_ready(120)
 
     title, body = story(pages[3])
     produce(worker.broker, raw, [event("gdp-4", "gazzetta-del-porto.example", title, f"{body}\n\n{FOOTER}\n")])

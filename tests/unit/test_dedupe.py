@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 
 from streams.records import CleanArticle, RawArticle
 from streams.stages import dedupe
-from streams.stages.clean import CleanConfig, CleanMemory, clean
+from streams.stages.clean import CleanConfig, CleanMemory, clean, expired_articles, seen_keep_s, signatures_expired
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "clean"
 MANIFEST: list[dict[str, Any]] = orjson.loads((CORPUS / "manifest.json").read_bytes())["pages"]
@@ -298,3 +299,32 @@ def test_copy_after_the_dedupe_window_is_not_flagged_and_becomes_an_original() -
     assert outside.duplicate_of is None
     again = cleaned("gazzetta-2", WIRE_IT, "gazzettadelporto.example", T0 + timedelta(days=9), memory)
     assert again.duplicate_of == "lago-9"
+
+
+# --- how long an article's entry is kept --------------------------------------------------------------------------
+
+
+def test_entries_are_kept_for_the_longer_window_and_lose_their_signature_after_the_dedupe_window() -> None:
+    config = CleanConfig(dedupe_window_s=7 * 86400, learn_window_s=14 * 86400)
+    assert seen_keep_s(config) == 14 * 86400
+    now = 30 * 86400.0
+    items: list[tuple[str, Mapping[str, Any]]] = [
+        ("fresh", {"seen_at": now - 86400, "signature": [1, 2], "lines": ["a"]}),
+        ("past-dedupe", {"seen_at": now - 8 * 86400, "signature": [1, 2], "lines": ["a"], "outlet": "x"}),
+        ("stripped", {"seen_at": now - 9 * 86400, "lines": ["a"]}),
+        ("copy", {"seen_at": now - 8 * 86400, "duplicate_of": "fresh"}),
+        ("old", {"seen_at": now - 15 * 86400, "signature": [1, 2]}),
+    ]
+    assert expired_articles(items, now, seen_keep_s(config)) == ["old"]
+    kept = [(key, entry) for key, entry in items if key != "old"]
+    assert signatures_expired(kept, now, config.dedupe_window_s) == {
+        "past-dedupe": {"seen_at": now - 8 * 86400, "lines": ["a"], "outlet": "x"}}
+
+
+def test_an_entry_without_its_signature_is_no_original_after_a_rebuild() -> None:
+    memory = CleanMemory()
+    cleaned("agenzia-1", WIRE_IT, "agenzianord.example", T0, memory)
+    later = (T0 + timedelta(days=8)).timestamp()
+    stripped = {**dict(memory.seen), **signatures_expired(list(memory.seen.items()), later, 7 * 86400)}
+    assert "signature" not in stripped["agenzia-1"] and stripped["agenzia-1"]["outlet"] == "agenzianord.example"
+    assert "agenzia-1" not in dedupe.rebuild_index(stripped.items()).keys

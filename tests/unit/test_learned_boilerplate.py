@@ -358,6 +358,54 @@ def test_learned_footer_does_not_leak_back_after_the_learning_window() -> None:
         assert article.boilerplate_learned == 1, f"day {day}: {article.body[-80:]!r}"
 
 
+# --- the sightings as a cache of the seen entries (how the stream keeps them) -----------------------------------
+
+
+def feed(memory: CleanMemory) -> None:
+    """Originals of two outlets, one without a name, copies, a re-send, and sightings that age out."""
+    for n in range(K):
+        run(raw(f"lago-{n}", STORIES[n] + [FOOTER]), at(n), memory)
+    run(raw("agenzia-1", WIRE, outlet="agenzianord.example"), at(4), memory)
+    run(raw("valle-copy", WIRE + [VALLE_LINE], outlet=VALLE), at(5), memory)
+    run(raw("lago-1", STORIES[1] + [FOOTER]), at(6), memory)  # the same id again
+    run(raw("host-only", STORIES[4] + [FOOTER], outlet=None, url=f"https://www.{LAGO}/cronaca/x"), at(7), memory)
+    for n, day in enumerate([10, 15, 16], start=5):  # past the window of the first sightings
+        run(raw(f"lago-{n}", STORIES[n] + [FOOTER]), T0 + timedelta(days=day), memory)
+
+
+def test_sightings_rebuilt_from_the_seen_entries_are_the_ones_the_articles_made() -> None:
+    memory = CleanMemory()
+    feed(memory)
+    assert memory.lines, "nothing was learned: the comparison below would be empty"
+    assert boilerplate.rebuild(list(memory.seen.items()), K, WINDOW) == memory.lines
+
+
+def test_rebuild_reads_the_entries_in_the_order_they_were_seen() -> None:
+    memory = CleanMemory()
+    feed(memory)
+    shuffled = sorted(memory.seen.items(), reverse=True)
+    assert boilerplate.rebuild(shuffled, K, WINDOW) == memory.lines
+
+
+def test_only_originals_with_an_outlet_carry_lines_in_their_entry() -> None:
+    memory = CleanMemory()
+    feed(memory)
+    assert "lines" not in memory.seen["valle-copy"]  # a copy teaches nothing
+    assert memory.seen["host-only"]["outlet"] == LAGO
+    assert memory.seen["lago-0"]["lines"] == boilerplate.short_line_hashes(STORIES[0] + [FOOTER])
+
+
+def test_a_cleaner_with_rebuilt_sightings_decides_like_the_one_that_made_them() -> None:
+    memory = CleanMemory()
+    feed(memory)
+    restarted = CleanMemory(lines=boilerplate.rebuild(list(memory.seen.items()), K, WINDOW),
+                            seen=dict(memory.seen), index=memory.index)
+    late = T0 + timedelta(days=16, hours=1)
+    for mem in (memory, restarted):
+        article = run(raw("lago-late", STORIES[0][:2] + [FOOTER]), late, mem)
+        assert article.boilerplate_learned == 1
+
+
 # --- outlet_of ---------------------------------------------------------------------------------------------------
 
 

@@ -23,7 +23,7 @@ def test_every_changelog_is_compacted_windowed_ones_expire_and_every_topic_takes
     assert set(configs) == set(t.all_topics(settings))
     for config in configs.values():  # every topic takes the largest message a worker sends
         assert int(config["max.message.bytes"]) == settings.message_max_bytes > 4 * settings.max_article_bytes
-    for table in (t.LINES_TABLE, t.SEEN_TABLE):
+    for table in t.SINGLE_PARTITION_TABLES:  # clean-seen
         assert configs[t.changelog_topic(settings, table)]["cleanup.policy"] == "compact"
     for label, table in t.PANE_TABLES.items():
         config = configs[t.changelog_topic(settings, table)]
