@@ -270,7 +270,8 @@ class Cluster:
 
     def progress(self) -> tuple[float, ...]:
         """Articles done and actor events aggregated, over all workers: standing still means stuck. One read of
-        each worker's /metrics (it costs the worker CPU: read 4 times a second, ~4 % of a core, measured idle)."""
+        each worker's /metrics (it costs the worker CPU: ~8 ms a read at full load, so `drive` reads it once a
+        second until the end is near)."""
         return metric_sums(self.ports, (ARTICLES_DONE, AGGREGATED))
 
     def stop(self) -> None:
@@ -286,13 +287,33 @@ class Cluster:
         self.broker.stop()
 
 
-async def drive(cluster: Cluster, stories: Sequence[Story], rate: float | None,
-                finished: Callable[[Load, tuple[float, ...]], bool],
+@dataclass(frozen=True)
+class Goal:
+    """When a load phase is over: every one of its articles through the claims stage, and every actor event of
+    their claims taken in by the aggregates (the workers' counters, above where they stood at its start)."""
+
+    articles: int
+    done_before: float
+    aggregated_before: float
+
+    def met(self, load: Load, progress: tuple[float, ...]) -> bool:
+        return (progress[0] >= self.done_before + self.articles
+                and progress[1] >= self.aggregated_before + len(load.actor_events))
+
+    def near(self, progress: tuple[float, ...]) -> bool:
+        """Nine in ten articles through: from here the workers' counters are read often, for a precise end."""
+        return progress[0] >= self.done_before + 0.9 * self.articles
+
+
+POLL_S, POLL_NEAR_END_S = 1.0, 0.1
+
+
+async def drive(cluster: Cluster, stories: Sequence[Story], rate: float | None, goal: Goal,
                 timeout_s: float = 1800, settle_s: float = 1.0, stall_s: float = 120) -> Load:
     """Produce the stories (as fast as aiokafka goes, or `rate` a second) and read their claims as they arrive,
-    until `finished(load, cluster.progress())` holds (one read of the workers' metrics every 0.25 s); then read
-    for `settle_s` more. Fails when the workers' counters stand still for `stall_s` (a stuck pipeline, not a slow
-    one)."""
+    until `goal` is met (the workers' metrics read once a second, ten times a second near the end: the finish
+    time to 0.1 s, and the reads cost the workers little); then read for `settle_s` more. Fails when the workers'
+    counters stand still for `stall_s` (a stuck pipeline, not a slow one)."""
     from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
     load = Load()
@@ -334,7 +355,7 @@ async def drive(cluster: Cluster, stories: Sequence[Story], rate: float | None,
         await producer.flush()
         deadline = time.monotonic() + timeout_s
         last_progress, progressed_at = await asyncio.to_thread(cluster.progress), time.monotonic()
-        while not finished(load, progress := await asyncio.to_thread(cluster.progress)):
+        while not goal.met(load, progress := await asyncio.to_thread(cluster.progress)):
             now = time.monotonic()
             if progress != last_progress:
                 last_progress, progressed_at = progress, now
@@ -342,7 +363,7 @@ async def drive(cluster: Cluster, stories: Sequence[Story], rate: float | None,
                 why = f"made no progress for {stall_s:.0f} s" if now <= deadline else f"ran out of {timeout_s:.0f} s"
                 raise TimeoutError(f"the workers {why} on {len(stories)} stories ({load.claims} claims read; "
                                    f"articles done, actor events aggregated: {progress}); logs in {cluster.workdir}")
-            await asyncio.sleep(0.25)  # finish time to 0.25 s; reading /metrics this often costs ~4 % of a core
+            await asyncio.sleep(POLL_NEAR_END_S if goal.near(progress) else POLL_S)
         load.finished = time.time()
         await asyncio.sleep(settle_s)
     finally:
@@ -393,10 +414,8 @@ def end_to_end(workers: int, main: list[Story], half: list[Story], warm: list[St
     progress(f"{workers} worker(s): starting the embedded broker and the workers")
     cluster = Cluster(workers, workdir).start()
 
-    def all_done(count: int) -> Callable[[Load, tuple[float, ...]], bool]:
-        base_done, base_aggregated = cluster.progress()
-        return lambda load, progress: (progress[0] >= base_done + count
-                                       and progress[1] >= base_aggregated + len(load.actor_events))
+    def all_done(count: int) -> Goal:
+        return Goal(count, *cluster.progress())
 
     try:
         progress(f"{workers} worker(s): warming up on {len(warm)} stories")
