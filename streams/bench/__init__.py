@@ -6,7 +6,7 @@ import os
 import platform
 import tempfile
 from pathlib import Path
-from statistics import mean
+from statistics import mean, median
 from typing import Any
 
 from streams.bench.corpus import stories
@@ -39,7 +39,22 @@ def verdicts(result: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def run(articles: int, workers: list[int], seed: int, workdir: Path | None, progress: Progress) -> dict[str, Any]:
+def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Of repeated end-to-end runs with one worker count, the one of median throughput (the slower of the middle
+    two for an even count): every figure reported for that count then comes from one run."""
+    ranked = sorted(runs, key=lambda e2e: e2e["throughput"]["articles_per_s"])
+    return ranked[(len(ranked) - 1) // 2]
+
+
+def scale_ratios(ones: list[dict[str, Any]], twos: list[dict[str, Any]]) -> list[float]:
+    """2-worker over 1-worker throughput for each repetition: the two runs of a pair follow each other, so a host
+    whose speed drifts over minutes skews each ratio less than it skews the runs compared across repetitions."""
+    return [round(two["throughput"]["articles_per_s"] / one["throughput"]["articles_per_s"], 3)
+            for one, two in zip(ones, twos, strict=True)]
+
+
+def run(articles: int, workers: list[int], seed: int, workdir: Path | None, progress: Progress,
+        repeat: int = 1) -> dict[str, Any]:
     progress(f"generating {articles} stories (+ half-load and warm-up sets)")
     main = stories(articles, seed=seed, id_prefix="bench")
     half = stories(max(20, articles // 2), seed=seed + 1, id_prefix="half")
@@ -60,19 +75,28 @@ def run(articles: int, workers: list[int], seed: int, workdir: Path | None, prog
         "inprocess": inproc.throughput.asdict(),
         "e2e": {},
     }
+    runs: dict[str, list[dict[str, Any]]] = {str(n): [] for n in workers}
     with tempfile.TemporaryDirectory(prefix="claimstream-bench-") as tmp:
         base = workdir or Path(tmp)
-        for n in workers:
-            e2e = end_to_end(n, main, half, warm, top.sentences, base / f"{n}-workers", progress)
-            result["e2e"][str(n)] = e2e.asdict()
+        for r in range(1, repeat + 1):  # the worker counts alternate: 1, 2, 1, 2, ...
+            def step(message: str, r: int = r) -> None:
+                progress(message if repeat == 1 else f"run {r} of {repeat}: {message}")
+
+            for n in workers:
+                folder = base / (f"{n}-workers" if repeat == 1 else f"{n}-workers-{r}")
+                runs[str(n)].append(end_to_end(n, main, half, warm, top.sentences, folder, step).asdict())
+    result["e2e"] = {n: median_run(each) for n, each in runs.items()}
+    result["e2e_runs_articles_per_s"] = {n: [e["throughput"]["articles_per_s"] for e in each]
+                                         for n, each in runs.items()}
     one, two = result["e2e"].get("1"), result["e2e"].get("2")
+    pairs = scale_ratios(runs["1"], runs["2"]) if one and two else []
     ceiling_rate = top.articles_per_s
     result["ratios"] = {
         "inprocess_vs_ceiling": round(inproc.throughput.articles_per_s / ceiling_rate, 3),
         "e2e_1worker_vs_ceiling": round(one["throughput"]["articles_per_s"] / ceiling_rate, 3) if one else None,
         "e2e_2workers_vs_ceiling": round(two["throughput"]["articles_per_s"] / ceiling_rate, 3) if two else None,
-        "scale_2_vs_1": (round(two["throughput"]["articles_per_s"] / one["throughput"]["articles_per_s"], 3)
-                         if one and two else None),
+        "scale_2_vs_1": round(median(pairs), 3) if pairs else None,  # one pair: its own ratio
+        "scale_2_vs_1_runs": pairs,
     }
     first = one or next(iter(result["e2e"].values()), None)
     result["latency"] = {

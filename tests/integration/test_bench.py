@@ -7,11 +7,12 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
 
-from streams.bench import TARGETS, lookup
+from streams.bench import TARGETS, lookup, median_run, scale_ratios
 from streams.bench.corpus import stories
 from streams.bench.measure import STAGE_INPUTS, cleaned_bodies, percentiles, sample_sums
 
@@ -19,9 +20,9 @@ pytestmark = pytest.mark.integration
 
 
 def test_bench_json_reports_every_measurement(tmp_path: Path) -> None:
-    # ~50 s here; the bench itself fails after 120 s without progress, well inside the test's 600 s
+    # ~100 s here (two runs of each worker count); the bench fails after 120 s without progress, inside the 900 s
     done = subprocess.run([sys.executable, "-m", "streams", "bench", "--articles", "40", "--workers", "1,2", "--json",
-                           "--keep", str(tmp_path)], capture_output=True, timeout=540)
+                           "--repeat", "2", "--keep", str(tmp_path)], capture_output=True, timeout=900)
     assert done.returncode == 0, done.stderr.decode()[-3000:]
     result = orjson.loads(done.stdout)
     for _name, key, _op, _threshold in TARGETS:
@@ -51,7 +52,26 @@ def test_bench_json_reports_every_measurement(tmp_path: Path) -> None:
         expected = {">=": value >= threshold, "<": value < threshold, "<=": value <= threshold}[
             next(op for _n, key, op, _t in TARGETS if key == target["key"])]
         assert target["met"] is expected, target
-    assert (tmp_path / "1-workers" / "worker-0.log").exists()  # --keep keeps the logs
+    for workers in ("1", "2"):  # each count ran twice; the one reported is one of its runs
+        rates = result["e2e_runs_articles_per_s"][workers]
+        assert len(rates) == 2 and result["e2e"][workers]["throughput"]["articles_per_s"] in rates
+        for run in (1, 2):
+            assert (tmp_path / f"{workers}-workers-{run}" / "worker-0.log").exists()  # --keep keeps the logs
+    pairs = result["ratios"]["scale_2_vs_1_runs"]
+    assert pairs == [round(two / one, 3) for one, two in zip(result["e2e_runs_articles_per_s"]["1"],
+                                                                 result["e2e_runs_articles_per_s"]["2"], strict=True)]
+    assert result["ratios"]["scale_2_vs_1"] == round(sum(pairs) / 2, 3)
+
+
+def e2e_at(rate: float) -> dict[str, Any]:
+    return {"throughput": {"articles_per_s": rate}}
+
+
+def test_repeated_runs_report_the_median_run_and_the_median_of_paired_ratios() -> None:
+    ones, twos = [e2e_at(20.0), e2e_at(10.0), e2e_at(16.0)], [e2e_at(30.0), e2e_at(18.0), e2e_at(24.0)]
+    assert median_run(ones) is ones[2] and median_run(twos) is twos[2]
+    assert median_run([e2e_at(3.0), e2e_at(1.0)])["throughput"]["articles_per_s"] == 1.0  # the slower middle one
+    assert scale_ratios(ones, twos) == [1.5, 1.8, 1.5]
 
 
 def test_bench_table_and_bad_arguments() -> None:
