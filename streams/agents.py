@@ -202,8 +202,8 @@ async def finish_agent(stream: faust.StreamT) -> None:
     async for batch in batches(stream, None):  # the second half of "clean": its input was counted in the first
         for event, article in await decode_batch(batch, CleanArticle, "clean"):
             started = time.perf_counter()
-            index, lines = cleaning_caches.get()
             try:
+                index, lines = cleaning_caches.get()
                 done = finish(article, lines, clean_seen, index, time.time(), config)
             except Exception as exc:  # noqa: BLE001 - a failure on one article is its dead letter
                 log.exception("finish failed on %s", article.id)

@@ -73,7 +73,6 @@ def run(articles: int, workers: list[int], seed: int, workdir: Path | None, prog
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "ceiling": {**top.asdict(), "tokens_per_s": round(tokens / top.seconds, 1)},
         "inprocess": inproc.throughput.asdict(),
-        "e2e": {},
     }
     runs: dict[str, list[dict[str, Any]]] = {str(n): [] for n in workers}
     with tempfile.TemporaryDirectory(prefix="claimstream-bench-") as tmp:

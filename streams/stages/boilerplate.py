@@ -47,14 +47,9 @@ def short_line_hashes(paragraphs: list[str]) -> list[str]:
     return list(dict.fromkeys(line_hash(p) for p in paragraphs if len(p) <= MAX_LINE_CHARS))
 
 
-def record(outlet: str, paragraphs: list[str], article_id: str, lines: Mapping[str, Mapping[str, Any]],
+def record(outlet: str, digests: list[str], article_id: str, lines: Mapping[str, Mapping[str, Any]],
            now: float, min_articles: int, window_s: float) -> dict[str, dict[str, Any]]:
-    """The writes that count this article's short lines (each line once; at most K+1 recent ids kept)."""
-    return record_hashes(outlet, short_line_hashes(paragraphs), article_id, lines, now, min_articles, window_s)
-
-
-def record_hashes(outlet: str, digests: list[str], article_id: str, lines: Mapping[str, Mapping[str, Any]],
-                  now: float, min_articles: int, window_s: float) -> dict[str, dict[str, Any]]:
+    """The writes that count this article's short lines (`short_line_hashes`; at most K+1 recent ids kept)."""
     updates: dict[str, dict[str, Any]] = {}
     for digest in digests:
         key = line_key(outlet, digest)
@@ -72,8 +67,8 @@ def rebuild(seen: Iterable[tuple[str, Mapping[str, Any]]], min_articles: int,
                      if entry.get("outlet") and entry.get("lines")), key=lambda item: (item[0], item[1]))
     lines: dict[str, dict[str, Any]] = {}
     for seen_at, article_id, entry in taught:
-        lines.update(record_hashes(entry["outlet"], list(entry["lines"]), article_id, lines, seen_at,
-                                   min_articles, window_s))
+        lines.update(record(entry["outlet"], list(entry["lines"]), article_id, lines, seen_at, min_articles,
+                            window_s))
     return lines
 
 

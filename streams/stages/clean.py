@@ -240,8 +240,8 @@ def finish(article: CleanArticle, lines: Mapping[str, Mapping[str, Any]], seen: 
     # carries them, so the sightings can be made again from `seen` alone (boilerplate.rebuild).
     digests = boilerplate.short_line_hashes(paragraphs)
     entry.update(outlet=outlet, lines=digests)
-    learned = boilerplate.record_hashes(outlet, digests, article.id, lines, now, config.learn_min_articles,
-                                        config.learn_window_s)
+    learned = boilerplate.record(outlet, digests, article.id, lines, now, config.learn_min_articles,
+                                 config.learn_window_s)
     return Finished(cleaned, lines=learned, seen={article.id: entry}, index_signature=sig)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from streams.records import CleanArticle, RawArticle
-from streams.stages import boilerplate
+from streams.stages import boilerplate, dedupe
 from streams.stages.clean import CleanConfig, CleanMemory, clean, outlet_of, prepare
 from streams.stages.rejected import Rejected
 
@@ -139,7 +139,8 @@ def at(hours: float) -> datetime:
 
 
 def teach(lines: dict[str, dict[str, Any]], outlet: str, article_id: str, paragraphs: list[str], now: float) -> None:
-    lines.update(boilerplate.record(outlet, paragraphs, article_id, lines, now, K, WINDOW))
+    lines.update(boilerplate.record(outlet, boilerplate.short_line_hashes(paragraphs), article_id, lines, now, K,
+                                    WINDOW))
 
 
 def learned(lines: Mapping[str, Mapping[str, Any]], outlet: str, article_id: str, paragraphs: list[str],
@@ -235,7 +236,8 @@ def test_record_drops_sightings_older_than_the_window() -> None:
 
 
 def test_record_writes_only_short_lines_of_this_outlet() -> None:
-    updates = boilerplate.record(LAGO, STORIES[0] + [FOOTER], "lago-0", {}, 1000.0, K, WINDOW)
+    updates = boilerplate.record(LAGO, boilerplate.short_line_hashes(STORIES[0] + [FOOTER]), "lago-0", {}, 1000.0,
+                                 K, WINDOW)
     short = [p for p in STORIES[0] + [FOOTER] if len(p) <= boilerplate.MAX_LINE_CHARS]
     assert set(updates) == {boilerplate.line_key(LAGO, boilerplate.line_hash(p)) for p in short}
     assert all(entry["seen"] == [["lago-0", 1000.0]] for entry in updates.values())
@@ -399,7 +401,7 @@ def test_a_cleaner_with_rebuilt_sightings_decides_like_the_one_that_made_them() 
     memory = CleanMemory()
     feed(memory)
     restarted = CleanMemory(lines=boilerplate.rebuild(list(memory.seen.items()), K, WINDOW),
-                            seen=dict(memory.seen), index=memory.index)
+                            seen=dict(memory.seen), index=dedupe.rebuild_index(list(memory.seen.items())))
     late = T0 + timedelta(days=16, hours=1)
     for mem in (memory, restarted):
         article = run(raw("lago-late", STORIES[0][:2] + [FOOTER]), late, mem)
