@@ -59,17 +59,26 @@ def record(outlet: str, digests: list[str], article_id: str, lines: Mapping[str,
     return updates
 
 
+def teaching_order(seen: Iterable[tuple[str, Mapping[str, Any]]]) -> list[tuple[str, Mapping[str, Any]]]:
+    """The `clean-seen` entries that taught lines (an outlet and line hashes), oldest first."""
+    taught = [(article_id, entry) for article_id, entry in seen if entry.get("outlet") and entry.get("lines")]
+    return sorted(taught, key=lambda item: (float(item[1].get("seen_at", 0.0)), item[0]))
+
+
+def replay(lines: dict[str, dict[str, Any]], taught: Iterable[tuple[str, Mapping[str, Any]]], min_articles: int,
+           window_s: float) -> dict[str, dict[str, Any]]:
+    """Count again, into `lines`, the sightings of entries in teaching order (`teaching_order`); returns `lines`."""
+    for article_id, entry in taught:
+        lines.update(record(entry["outlet"], list(entry["lines"]), article_id, lines,
+                            float(entry.get("seen_at", 0.0)), min_articles, window_s))
+    return lines
+
+
 def rebuild(seen: Iterable[tuple[str, Mapping[str, Any]]], min_articles: int,
             window_s: float) -> dict[str, dict[str, Any]]:
-    """The sightings again, from articles' `clean-seen` entries (those with an outlet and line hashes), oldest
-    first: the same mapping the articles made as they came."""
-    taught = sorted(((float(entry.get("seen_at", 0.0)), article_id, entry) for article_id, entry in seen
-                     if entry.get("outlet") and entry.get("lines")), key=lambda item: (item[0], item[1]))
-    lines: dict[str, dict[str, Any]] = {}
-    for seen_at, article_id, entry in taught:
-        lines.update(record(entry["outlet"], list(entry["lines"]), article_id, lines, seen_at, min_articles,
-                            window_s))
-    return lines
+    """The sightings again, from articles' `clean-seen` entries, in any order: the same mapping the articles made
+    as they came."""
+    return replay({}, teaching_order(seen), min_articles, window_s)
 
 
 def expired(items: list[tuple[str, Mapping[str, Any]]], now: float, window_s: float) -> list[str]:

@@ -9,7 +9,7 @@ recent articles — and runs where that state lives.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -284,6 +284,19 @@ def signatures_expired(items: list[tuple[str, Mapping[str, Any]]], now: float,
     any more, and the signature is most of an entry kept on for the lines it taught."""
     return {key: {k: v for k, v in entry.items() if k != "signature"} for key, entry in items
             if "signature" in entry and now - float(entry.get("seen_at", 0.0)) > dedupe_window_s}
+
+
+def rebuild_in_steps(seen: list[tuple[str, Mapping[str, Any]]], index: MinHashLSH, lines: dict[str, dict[str, Any]],
+                     config: CleanConfig, step: int) -> Iterator[int]:
+    """Make what `finish` looks up — the MinHash index of originals and the outlets' line sightings — again from
+    `seen` entries, into an empty `index` and `lines`, `step` entries at a time; yields the number of entries done
+    after each step, so the caller can let other work run in between (a worker rebuilding a large table in one go
+    would hold its event loop for seconds)."""
+    taught = boilerplate.teaching_order(seen)  # a part of seen, so its steps end with seen's
+    for start in range(0, len(seen), step):
+        dedupe.index_originals(index, seen[start:start + step])
+        boilerplate.replay(lines, taught[start:start + step], config.learn_min_articles, config.learn_window_s)
+        yield min(start + step, len(seen))
 
 
 @dataclass

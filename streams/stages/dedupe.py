@@ -65,13 +65,17 @@ def index_remove(index: MinHashLSH, article_id: str) -> None:
         index.remove(article_id)
 
 
-def rebuild_index(seen: Iterable[tuple[str, Mapping[str, Any]]]) -> MinHashLSH:
-    """The LSH index is a cache of the `seen` state: originals only (copies point at them)."""
-    index = new_index()
+def index_originals(index: MinHashLSH, seen: Iterable[tuple[str, Mapping[str, Any]]]) -> MinHashLSH:
+    """Add the originals among `seen` entries that still carry a signature to the index (copies point at them)."""
     for article_id, entry in seen:
         if entry.get("duplicate_of") is None and entry.get("signature"):
             index_add(index, article_id, entry["signature"])
     return index
+
+
+def rebuild_index(seen: Iterable[tuple[str, Mapping[str, Any]]]) -> MinHashLSH:
+    """The LSH index is a cache of the `seen` state."""
+    return index_originals(new_index(), seen)
 
 
 def find_original(article_id: str, sig: list[int], index: MinHashLSH, seen: Mapping[str, Mapping[str, Any]],

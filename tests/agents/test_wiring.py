@@ -3,7 +3,9 @@ each result goes (the stage functions themselves are tested in tests/unit, the b
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from unittest.mock import AsyncMock, patch
@@ -11,8 +13,12 @@ from unittest.mock import AsyncMock, patch
 import orjson
 import pytest
 
-from streams import agents
+from streams import agents, codecs
 from streams.app import topics
+from streams.bench import corpus
+from streams.stages import boilerplate, dedupe
+from streams.stages.clean import CleanConfig, CleanMemory, clean
+from streams.stages.rejected import Rejected
 
 SAMPLE = Path(__file__).resolve().parents[2] / "streams" / "samples" / "en-summit.json"
 
@@ -90,3 +96,37 @@ def test_cleaning_tables_are_swept_at_least_four_times_per_window() -> None:
     assert agents.forget_every_s(14 * 86400, 7 * 86400) == 600.0  # the defaults: every 10 minutes
     assert agents.forget_every_s(120, 600) == 30.0
     assert agents.forget_every_s(1, 1) == 5.0  # never busier than every 5 s
+
+
+def bench_seen_entries(count: int) -> list[tuple[str, dict[str, Any]]]:
+    """The `clean-seen` entries that cleaning `count` bench stories makes."""
+    memory = CleanMemory()
+    stamp = datetime.now(UTC)
+    for story in corpus.stories(count, seed=7):
+        raw = codecs.decode_raw_article(orjson.dumps(story.article), 1 << 20)
+        assert not isinstance(raw, Rejected), raw
+        clean(raw, stamp, memory, CleanConfig())
+    return list(memory.seen.items())
+
+
+async def test_rebuilding_the_cleaning_caches_gives_the_event_loop_a_turn_after_every_step() -> None:
+    entries = bench_seen_entries(60)
+    turns = 0
+    building = True
+
+    async def other_work() -> None:  # stands for heartbeats, fetches and the other agents
+        nonlocal turns
+        while building:
+            turns += 1
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(other_work())
+    await asyncio.sleep(0)
+    turns = 0
+    index, lines = await agents.rebuild_cleaning_caches(entries, CleanConfig(), step=4)
+    building = False
+    await task
+    assert turns >= len(entries) // 4
+    assert lines and lines == boilerplate.rebuild(entries, CleanConfig().learn_min_articles,
+                                                  CleanConfig().learn_window_s)
+    assert set(index.keys) == set(dedupe.rebuild_index(entries).keys)

@@ -12,7 +12,7 @@ import pytest
 
 from streams.records import CleanArticle, RawArticle
 from streams.stages import boilerplate, dedupe
-from streams.stages.clean import CleanConfig, CleanMemory, clean, outlet_of, prepare
+from streams.stages.clean import CleanConfig, CleanMemory, clean, outlet_of, prepare, rebuild_in_steps
 from streams.stages.rejected import Rejected
 
 K = 3
@@ -406,6 +406,18 @@ def test_a_cleaner_with_rebuilt_sightings_decides_like_the_one_that_made_them() 
     for mem in (memory, restarted):
         article = run(raw("lago-late", STORIES[0][:2] + [FOOTER]), late, mem)
         assert article.boilerplate_learned == 1
+
+
+@pytest.mark.parametrize("step", [1, 2, 3, 1000])
+def test_caches_rebuilt_a_step_at_a_time_are_the_ones_rebuilt_in_one_go(step: int) -> None:
+    memory = CleanMemory()
+    feed(memory)
+    entries = sorted(memory.seen.items(), reverse=True)  # not in the order they were seen
+    index, lines = dedupe.new_index(), {}
+    done = list(rebuild_in_steps(entries, index, lines, CONFIG, step))
+    assert done == [min(n + step, len(entries)) for n in range(0, len(entries), step)]
+    assert lines == memory.lines
+    assert set(index.keys) == set(dedupe.rebuild_index(entries).keys) == set(memory.index.keys)
 
 
 # --- outlet_of ---------------------------------------------------------------------------------------------------
