@@ -194,7 +194,7 @@ class Finished:
     article: CleanArticle
     lines: dict[str, dict[str, Any]] = field(default_factory=dict)  # sightings (a cache of `seen` on the stream)
     seen: dict[str, dict[str, Any]] = field(default_factory=dict)
-    index_signature: list[int] | None = None  # set when the article is a new original for the index
+    index_signature: dedupe.Signature | None = None  # set when the article is a new original for the index
 
 
 def outlet_of(article: CleanArticle) -> str | None:

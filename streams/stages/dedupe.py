@@ -3,6 +3,7 @@ A copy of an article seen within the window gets duplicate_of = the first articl
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterable, Mapping
 from functools import cache
@@ -19,17 +20,34 @@ SCHEME = "affine32"  # datasketch 2.x default; stored signatures must be read ba
 WORD = re.compile(r"\w+")
 
 
-def signature(body: str) -> list[int]:
-    """The MinHash of the body's word 5-shingles (lowercase); deterministic across processes. Empty for a
-    body without words: such a body is nobody's copy."""
+Signature = str  # NUM_PERM hash values (each < 2**32), little-endian uint32, base64: one string, not 100 ints
+
+
+def signature(body: str) -> Signature:
+    """The MinHash of the body's word 5-shingles (lowercase), packed (`pack`); deterministic across processes.
+    Empty for a body without words: such a body is nobody's copy."""
     words = WORD.findall(body.lower())
     if not words:
-        return []
+        return ""
     n = min(SHINGLE_WORDS, len(words))
     shingles = {" ".join(words[i:i + n]).encode() for i in range(len(words) - n + 1)}
     minhash = MinHash(num_perm=NUM_PERM, scheme=SCHEME, permutations=permutations())
     minhash.update_batch(list(shingles))
-    return [int(v) for v in minhash.hashvalues]
+    return pack(minhash.hashvalues)
+
+
+def pack(values: Any) -> Signature:
+    """Hash values as one string. A signature lives in every recent original's `clean-seen` entry, in memory and
+    in the changelog: as a list it was 100 Python ints (~3.6 KB, and 100 objects for the garbage collector to
+    walk), as JSON ~1 KB; packed it is one 536-character string."""
+    return base64.b64encode(np.asarray(values, dtype="<u4").tobytes()).decode("ascii")
+
+
+def values_of(sig: Signature | list[int]) -> np.ndarray:
+    """The hash values of a signature, packed or as the list of ints entries held before (still read)."""
+    if isinstance(sig, str):
+        return np.frombuffer(base64.b64decode(sig), dtype="<u4").astype(np.uint64)
+    return np.asarray(sig, dtype=np.uint64)
 
 
 @cache
@@ -39,23 +57,24 @@ def permutations() -> Any:
     return MinHash(num_perm=NUM_PERM, scheme=SCHEME).permutations
 
 
-def similarity(a: list[int], b: list[int]) -> float:
+def similarity(a: Signature | list[int], b: Signature | list[int]) -> float:
     """Estimated Jaccard similarity of two signatures."""
-    if len(a) != len(b) or not a:
+    first, second = values_of(a), values_of(b)
+    if len(first) != len(second) or not len(first):
         return 0.0
-    return float(np.mean(np.asarray(a) == np.asarray(b)))
+    return float(np.mean(first == second))
 
 
 def new_index() -> MinHashLSH:
     return MinHashLSH(num_perm=NUM_PERM, params=(BANDS, ROWS))
 
 
-def _minhash(sig: list[int]) -> MinHash:
-    return MinHash(num_perm=NUM_PERM, hashvalues=np.asarray(sig, dtype=np.uint64), scheme=SCHEME,
+def _minhash(sig: Signature | list[int]) -> MinHash:
+    return MinHash(num_perm=NUM_PERM, hashvalues=values_of(sig), scheme=SCHEME,
                    permutations=permutations())
 
 
-def index_add(index: MinHashLSH, article_id: str, sig: list[int]) -> None:
+def index_add(index: MinHashLSH, article_id: str, sig: Signature | list[int]) -> None:
     if sig and article_id not in index.keys:
         index.insert(article_id, _minhash(sig))
 
@@ -78,7 +97,7 @@ def rebuild_index(seen: Iterable[tuple[str, Mapping[str, Any]]]) -> MinHashLSH:
     return index_originals(new_index(), seen)
 
 
-def find_original(article_id: str, sig: list[int], index: MinHashLSH, seen: Mapping[str, Mapping[str, Any]],
+def find_original(article_id: str, sig: Signature, index: MinHashLSH, seen: Mapping[str, Mapping[str, Any]],
                   threshold: float) -> str | None:
     """The earliest-seen original this article copies, or None. Never the article itself."""
     if not sig:

@@ -71,11 +71,11 @@ def expected_body(name: str) -> str:
     return body.strip()
 
 
-def sig_of(paragraphs: list[str]) -> list[int]:
+def sig_of(paragraphs: list[str]) -> dedupe.Signature:
     return dedupe.signature("\n\n".join(paragraphs))
 
 
-def entry(sig: list[int], seen_at: float, duplicate_of: str | None = None) -> dict[str, Any]:
+def entry(sig: dedupe.Signature, seen_at: float, duplicate_of: str | None = None) -> dict[str, Any]:
     return {"signature": sig, "seen_at": seen_at, "duplicate_of": duplicate_of, "removed": []}
 
 
@@ -86,8 +86,17 @@ def test_signature_is_deterministic_and_num_perm_long() -> None:
     body = "\n\n".join(WIRE_IT)
     first, second = dedupe.signature(body), dedupe.signature(body)
     assert first == second
-    assert isinstance(first, list) and len(first) == dedupe.NUM_PERM
-    assert all(isinstance(v, int) for v in first)
+    assert isinstance(first, str)
+    values = dedupe.values_of(first)
+    assert len(values) == dedupe.NUM_PERM and int(values.max()) < 2**32
+    assert dedupe.pack(values) == first
+
+
+def test_a_packed_signature_is_smaller_than_the_list_of_ints_in_memory_and_in_json() -> None:
+    sig = sig_of(WIRE_IT)
+    as_list = [int(v) for v in dedupe.values_of(sig)]
+    assert len(orjson.dumps(sig)) < len(orjson.dumps(as_list)) * 0.7  # minima are small numbers: ~860 bytes
+    assert sys.getsizeof(sig) < (sys.getsizeof(as_list) + sum(map(sys.getsizeof, as_list))) / 5
 
 
 def test_signature_is_the_same_in_another_process() -> None:
@@ -108,7 +117,7 @@ def test_signature_ignores_case_and_punctuation() -> None:
 
 def test_similarity_of_identical_bodies_is_one() -> None:
     sig = sig_of(WIRE_IT)
-    assert dedupe.similarity(sig, list(sig)) == 1.0
+    assert dedupe.similarity(sig, dedupe.values_of(sig).tolist()) == 1.0  # packed or a list alike
 
 
 def test_similarity_of_an_edited_copy_is_high_and_of_another_story_low() -> None:
@@ -144,14 +153,14 @@ def test_same_event_and_unrelated_corpus_pages_are_not_similar(a: str, b: str) -
 
 def test_similarity_of_mismatched_or_empty_signatures_is_zero() -> None:
     sig = sig_of(WIRE_IT)
-    assert dedupe.similarity(sig, sig[:50]) == 0.0
-    assert dedupe.similarity([], []) == 0.0
+    assert dedupe.similarity(sig, dedupe.pack(dedupe.values_of(sig)[:50])) == 0.0
+    assert dedupe.similarity("", "") == 0.0
 
 
 @pytest.mark.parametrize("body", ["", "   \n\n  ", "— … —"])
 def test_a_body_without_words_has_no_signature_and_is_nobodys_copy(body: str) -> None:
     sig = dedupe.signature(body)
-    assert sig == []
+    assert sig == ""
     assert dedupe.similarity(sig, sig) == 0.0
     index = dedupe.new_index()
     dedupe.index_add(index, "empty", sig)
@@ -162,7 +171,7 @@ def test_a_body_without_words_has_no_signature_and_is_nobodys_copy(body: str) ->
 @pytest.mark.parametrize("body", ["Breaking", "Breaking news", "Quattro parole soltanto qui"])
 def test_tiny_bodies_do_not_crash(body: str) -> None:
     sig = dedupe.signature(body)
-    assert len(sig) == dedupe.NUM_PERM
+    assert len(dedupe.values_of(sig)) == dedupe.NUM_PERM
     assert dedupe.similarity(sig, sig) == 1.0
     assert dedupe.similarity(sig, sig_of(WIRE_IT)) < 0.2
     index = dedupe.new_index()
@@ -299,6 +308,20 @@ def test_copy_after_the_dedupe_window_is_not_flagged_and_becomes_an_original() -
     assert outside.duplicate_of is None
     again = cleaned("gazzetta-2", WIRE_IT, "gazzettadelporto.example", T0 + timedelta(days=9), memory)
     assert again.duplicate_of == "lago-9"
+
+
+def test_entries_written_with_the_old_list_signatures_still_find_their_copies() -> None:
+    """Before signatures were packed, an entry held them as a list of ints: a table written then still works."""
+    memory = CleanMemory()
+    cleaned("agenzia-1", WIRE_IT, "agenzianord.example", T0, memory)
+    old = {key: {**entry, "signature": [int(v) for v in dedupe.values_of(entry["signature"])]}
+           for key, entry in memory.seen.items()}
+    index = dedupe.rebuild_index(old.items())
+    assert "agenzia-1" in index.keys
+    copy = sig_of(WIRE_IT_COPY)
+    assert dedupe.find_original("valle-5", copy, index, old, 0.5) == "agenzia-1"
+    assert dedupe.similarity(copy, old["agenzia-1"]["signature"]) == dedupe.similarity(
+        copy, memory.seen["agenzia-1"]["signature"])
 
 
 # --- how long an article's entry is kept --------------------------------------------------------------------------
