@@ -130,3 +130,22 @@ async def test_rebuilding_the_cleaning_caches_gives_the_event_loop_a_turn_after_
     assert lines and lines == boilerplate.rebuild(entries, CleanConfig().learn_min_articles,
                                                   CleanConfig().learn_window_s)
     assert set(index.keys) == set(dedupe.rebuild_index(entries).keys)
+
+
+async def test_sweeps_judge_keys_a_step_at_a_time_with_the_loops_turn_between_steps() -> None:
+    keys = [f"k{n}" for n in range(10)]
+    turns: list[int] = []
+    seen: list[list[str]] = []
+
+    async def other_work() -> None:
+        while len(seen) < 4:
+            turns.append(len(seen))
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(other_work())
+    async for step in agents.steps_of(keys, step=3):
+        seen.append(step)
+    await task
+    assert seen == [keys[0:3], keys[3:6], keys[6:9], keys[9:]]
+    assert {1, 2, 3} <= set(turns)  # other work ran after each of the first three steps
+    assert [s async for s in agents.steps_of([], step=3)] == []
