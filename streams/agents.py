@@ -46,6 +46,7 @@ from streams.records import (
 )
 from streams.settings import clean_config
 from streams.stages import aggregates, boilerplate, dedupe
+from streams.stages.boilerplate import LineKey, Sightings
 from streams.stages.claims import claims as make_claims
 from streams.stages.clean import (
     CleanConfig,
@@ -64,6 +65,7 @@ from streams.topics import LINES_CACHE
 
 log = logging.getLogger(__name__)
 R = TypeVar("R", bound=Record)
+K = TypeVar("K")
 metrics.initialise_labels()
 
 
@@ -189,10 +191,10 @@ class CleaningCaches:
 
     def __init__(self) -> None:
         self.index: MinHashLSH | None = None
-        self.lines: dict[str, dict[str, Any]] | None = None
+        self.lines: dict[LineKey, Sightings] | None = None
         self.generation = 0  # one more at each reset
 
-    async def get(self) -> tuple[MinHashLSH, dict[str, dict[str, Any]]]:
+    async def get(self) -> tuple[MinHashLSH, dict[LineKey, Sightings]]:
         if self.index is not None and self.lines is not None:
             return self.index, self.lines
         generation = self.generation
@@ -207,9 +209,9 @@ class CleaningCaches:
 
 
 async def rebuild_cleaning_caches(entries: list[tuple[str, Mapping[str, Any]]], config: CleanConfig,
-                                  step: int = REBUILD_STEP) -> tuple[MinHashLSH, dict[str, dict[str, Any]]]:
+                                  step: int = REBUILD_STEP) -> tuple[MinHashLSH, dict[LineKey, Sightings]]:
     index: MinHashLSH = dedupe.new_index()
-    lines: dict[str, dict[str, Any]] = {}
+    lines: dict[LineKey, Sightings] = {}
     for _done in rebuild_in_steps(entries, index, lines, config, step):
         await asyncio.sleep(0)  # the loop's turn between steps
     if len(entries) > step:
@@ -271,7 +273,7 @@ def forget_every_s(learn_window_s: float, dedupe_window_s: float) -> float:
 SWEEP_STEP = 20_000  # keys judged between two turns of the event loop: ~0.07 s for the line sightings
 
 
-async def steps_of(keys: list[str], step: int = SWEEP_STEP) -> AsyncIterator[list[str]]:
+async def steps_of(keys: list[K], step: int = SWEEP_STEP) -> AsyncIterator[list[K]]:
     """Keys a step at a time, the event loop's turn between steps: with 100,000 articles seen, judging the ~600,000
     line sightings in one go held the loop ~2 s every sweep."""
     for start in range(0, len(keys), step):
@@ -288,12 +290,13 @@ async def forget_old_cleaning_state() -> None:
     whichever worker holds the table then, takes it up)."""
     stamp, generation = time.time(), cleaning_caches.generation
     config = clean_config(settings)
-    async for keys in steps_of(list(cleaning_caches.lines or ())):
+    async for line_keys in steps_of(list(cleaning_caches.lines or ())):
         lines = cleaning_caches.lines  # None until built: nothing to trim there
         if lines is None or cleaning_caches.generation != generation:
             break
-        for key in boilerplate.expired([(k, lines[k]) for k in keys if k in lines], stamp, config.learn_window_s):
-            del lines[key]
+        current_lines = [(k, lines[k]) for k in line_keys if k in lines]
+        for line_key in boilerplate.expired(current_lines, stamp, config.learn_window_s):
+            del lines[line_key]
     async for keys in steps_of(list(clean_seen.keys())):
         if cleaning_caches.generation != generation:
             break

@@ -1,34 +1,40 @@
 """Learned boilerplate: a short line seen in at least K distinct articles of one outlet within a window is
-that outlet's furniture from then on. New outlets need no configuration. The sightings live in a mapping keyed
-"<outlet>|<line hash>"; these functions only read it and say what to write. On the stream that mapping is a cache:
-each original article's entry in the `clean-seen` table carries its outlet and line hashes, and `rebuild` makes
-the mapping again from those entries (one table write per article instead of one per line)."""
+that outlet's furniture from then on. New outlets need no configuration. The sightings live in a mapping from
+(outlet, line hash) to the recent (article id, seen at) pairs; these functions only read it and say what to write.
+On the stream that mapping is a cache: each original article's entry in the `clean-seen` table carries its outlet
+and line hashes, and `rebuild` makes the mapping again from those entries (one table write per article instead of
+one per line). Tuples, not dicts and lists: a worker holds one key per short line of every article of the
+learning window (~1.2 million for 100,000 articles), and a dict holding a list of lists took ~460 bytes a key."""
 
 from __future__ import annotations
 
 import hashlib
+import sys
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 MAX_LINE_CHARS = 200  # furniture is short; long paragraphs are never learned
+
+LineKey = tuple[str, str]  # (outlet, line hash)
+Sightings = tuple[tuple[str, float], ...]  # the recent (article id, seen at) pairs of a line, oldest first
 
 
 def line_hash(line: str) -> str:
     return hashlib.sha1(" ".join(line.lower().split()).encode("utf-8")).hexdigest()[:16]
 
 
-def line_key(outlet: str, digest: str) -> str:
-    return f"{outlet}|{digest}"
+def line_key(outlet: str, digest: str) -> LineKey:
+    return (outlet, digest)
 
 
-def _recent(entry: Mapping[str, Any] | None, now: float, window_s: float) -> list[list[Any]]:
-    """The [article_id, seen_at] pairs of a line still inside the window."""
-    if not entry:
-        return []
-    return [pair for pair in entry.get("seen", []) if now - float(pair[1]) <= window_s]
+def _recent(sightings: Sightings | None, now: float, window_s: float) -> Sightings:
+    """The sightings of a line still inside the window."""
+    if not sightings:
+        return ()
+    return tuple(pair for pair in sightings if now - pair[1] <= window_s)
 
 
-def learned_hashes(outlet: str, paragraphs: list[str], article_id: str, lines: Mapping[str, Mapping[str, Any]],
+def learned_hashes(outlet: str, paragraphs: list[str], article_id: str, lines: Mapping[LineKey, Sightings],
                    now: float, min_articles: int, window_s: float) -> set[str]:
     """Hashes of this article's lines that other articles of the outlet have taught as furniture."""
     found: set[str] = set()
@@ -36,7 +42,7 @@ def learned_hashes(outlet: str, paragraphs: list[str], article_id: str, lines: M
         if len(paragraph) > MAX_LINE_CHARS:
             continue
         digest = line_hash(paragraph)
-        others = {str(a) for a, _ in _recent(lines.get(line_key(outlet, digest)), now, window_s) if a != article_id}
+        others = {a for a, _ in _recent(lines.get(line_key(outlet, digest)), now, window_s) if a != article_id}
         if len(others) >= min_articles:
             found.add(digest)
     return found
@@ -47,15 +53,15 @@ def short_line_hashes(paragraphs: list[str]) -> list[str]:
     return list(dict.fromkeys(line_hash(p) for p in paragraphs if len(p) <= MAX_LINE_CHARS))
 
 
-def record(outlet: str, digests: list[str], article_id: str, lines: Mapping[str, Mapping[str, Any]],
-           now: float, min_articles: int, window_s: float) -> dict[str, dict[str, Any]]:
+def record(outlet: str, digests: list[str], article_id: str, lines: Mapping[LineKey, Sightings],
+           now: float, min_articles: int, window_s: float) -> dict[LineKey, Sightings]:
     """The writes that count this article's short lines (`short_line_hashes`; at most K+1 recent ids kept)."""
-    updates: dict[str, dict[str, Any]] = {}
+    outlet = sys.intern(outlet)  # one string per outlet, however many keys hold it
+    updates: dict[LineKey, Sightings] = {}
     for digest in digests:
         key = line_key(outlet, digest)
-        pairs = [p for p in _recent(lines.get(key), now, window_s) if p[0] != article_id]
-        pairs.append([article_id, now])
-        updates[key] = {"seen": pairs[-(min_articles + 1):]}
+        pairs = tuple(p for p in _recent(lines.get(key), now, window_s) if p[0] != article_id)
+        updates[key] = (*pairs, (article_id, now))[-(min_articles + 1):]
     return updates
 
 
@@ -65,8 +71,8 @@ def teaching_order(seen: Iterable[tuple[str, Mapping[str, Any]]]) -> list[tuple[
     return sorted(taught, key=lambda item: (float(item[1].get("seen_at", 0.0)), item[0]))
 
 
-def replay(lines: dict[str, dict[str, Any]], taught: Iterable[tuple[str, Mapping[str, Any]]], min_articles: int,
-           window_s: float) -> dict[str, dict[str, Any]]:
+def replay(lines: dict[LineKey, Sightings], taught: Iterable[tuple[str, Mapping[str, Any]]], min_articles: int,
+           window_s: float) -> dict[LineKey, Sightings]:
     """Count again, into `lines`, the sightings of entries in teaching order (`teaching_order`); returns `lines`."""
     for article_id, entry in taught:
         lines.update(record(entry["outlet"], list(entry["lines"]), article_id, lines,
@@ -75,12 +81,12 @@ def replay(lines: dict[str, dict[str, Any]], taught: Iterable[tuple[str, Mapping
 
 
 def rebuild(seen: Iterable[tuple[str, Mapping[str, Any]]], min_articles: int,
-            window_s: float) -> dict[str, dict[str, Any]]:
+            window_s: float) -> dict[LineKey, Sightings]:
     """The sightings again, from articles' `clean-seen` entries, in any order: the same mapping the articles made
     as they came."""
     return replay({}, teaching_order(seen), min_articles, window_s)
 
 
-def expired(items: list[tuple[str, Mapping[str, Any]]], now: float, window_s: float) -> list[str]:
-    """Keys whose every sighting is older than the window: deleting them keeps the table bounded."""
-    return [key for key, entry in items if not _recent(entry, now, window_s)]
+def expired(items: list[tuple[LineKey, Sightings]], now: float, window_s: float) -> list[LineKey]:
+    """Keys whose every sighting is older than the window: deleting them keeps the mapping bounded."""
+    return [key for key, sightings in items if not _recent(sightings, now, window_s)]

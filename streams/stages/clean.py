@@ -22,6 +22,7 @@ from ftfy.badness import is_bad
 from streams import lang as lang_data
 from streams.records import CleanArticle, RawArticle
 from streams.stages import boilerplate, dedupe
+from streams.stages.boilerplate import LineKey, Sightings
 from streams.stages.language import detect_language
 from streams.stages.minhash import MinHashLSH
 from streams.stages.rejected import Rejected
@@ -192,7 +193,7 @@ class Finished:
     """The cleaned article and the state writes that go with it."""
 
     article: CleanArticle
-    lines: dict[str, dict[str, Any]] = field(default_factory=dict)  # sightings (a cache of `seen` on the stream)
+    lines: dict[LineKey, Sightings] = field(default_factory=dict)  # sightings (a cache of `seen` on the stream)
     seen: dict[str, dict[str, Any]] = field(default_factory=dict)
     index_signature: dedupe.Signature | None = None  # set when the article is a new original for the index
 
@@ -206,7 +207,7 @@ def outlet_of(article: CleanArticle) -> str | None:
     return None
 
 
-def finish(article: CleanArticle, lines: Mapping[str, Mapping[str, Any]], seen: Mapping[str, Mapping[str, Any]],
+def finish(article: CleanArticle, lines: Mapping[LineKey, Sightings], seen: Mapping[str, Mapping[str, Any]],
            index: MinHashLSH, now: float, config: CleanConfig) -> Finished | Rejected:
     """Learned furniture out, then near-duplicate check. An article id seen before gets exactly the same
     decisions again (idempotent), and a copy teaches no furniture (its lines are the story's, not the outlet's)."""
@@ -286,7 +287,7 @@ def signatures_expired(items: list[tuple[str, Mapping[str, Any]]], now: float,
             if "signature" in entry and now - float(entry.get("seen_at", 0.0)) > dedupe_window_s}
 
 
-def rebuild_in_steps(seen: list[tuple[str, Mapping[str, Any]]], index: MinHashLSH, lines: dict[str, dict[str, Any]],
+def rebuild_in_steps(seen: list[tuple[str, Mapping[str, Any]]], index: MinHashLSH, lines: dict[LineKey, Sightings],
                      config: CleanConfig, step: int) -> Iterator[int]:
     """Make what `finish` looks up — the MinHash index of originals and the outlets' line sightings — again from
     `seen` entries, into an empty `index` and `lines`, `step` entries at a time; yields the number of entries done
@@ -304,7 +305,7 @@ class CleanMemory:
     """What cleaning remembers, held in-process (for `claimstream extract` and tests; the stream keeps the
     same state in Faust tables)."""
 
-    lines: dict[str, dict[str, Any]] = field(default_factory=dict)
+    lines: dict[LineKey, Sightings] = field(default_factory=dict)
     seen: dict[str, dict[str, Any]] = field(default_factory=dict)
     index: MinHashLSH = field(default_factory=dedupe.new_index)
 

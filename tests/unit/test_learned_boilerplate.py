@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
 from streams.records import CleanArticle, RawArticle
 from streams.stages import boilerplate, dedupe
+from streams.stages.boilerplate import LineKey, Sightings
 from streams.stages.clean import CleanConfig, CleanMemory, clean, outlet_of, prepare, rebuild_in_steps
 from streams.stages.rejected import Rejected
 
@@ -138,12 +138,12 @@ def at(hours: float) -> datetime:
 # --- boilerplate.py on its own ---------------------------------------------------------------------------------
 
 
-def teach(lines: dict[str, dict[str, Any]], outlet: str, article_id: str, paragraphs: list[str], now: float) -> None:
+def teach(lines: dict[LineKey, Sightings], outlet: str, article_id: str, paragraphs: list[str], now: float) -> None:
     lines.update(boilerplate.record(outlet, boilerplate.short_line_hashes(paragraphs), article_id, lines, now, K,
                                     WINDOW))
 
 
-def learned(lines: Mapping[str, Mapping[str, Any]], outlet: str, article_id: str, paragraphs: list[str],
+def learned(lines: Mapping[LineKey, Sightings], outlet: str, article_id: str, paragraphs: list[str],
             now: float) -> set[str]:
     return boilerplate.learned_hashes(outlet, paragraphs, article_id, lines, now, K, WINDOW)
 
@@ -157,7 +157,7 @@ def test_line_hash_ignores_case_and_spacing_and_keys_are_per_outlet() -> None:
 
 
 def test_a_line_in_k_articles_of_an_outlet_is_learned_for_that_outlet_only() -> None:
-    lines: dict[str, dict[str, Any]] = {}
+    lines: dict[LineKey, Sightings] = {}
     for n in range(K):
         teach(lines, LAGO, f"lago-{n}", [STORIES[n][0], FOOTER], 1000.0 + n)
     fourth = [STORIES[K][0], FOOTER]
@@ -166,28 +166,28 @@ def test_a_line_in_k_articles_of_an_outlet_is_learned_for_that_outlet_only() -> 
 
 
 def test_k_minus_one_articles_do_not_teach_a_line() -> None:
-    lines: dict[str, dict[str, Any]] = {}
+    lines: dict[LineKey, Sightings] = {}
     for n in range(K - 1):
         teach(lines, LAGO, f"lago-{n}", [FOOTER], 1000.0 + n)
     assert learned(lines, LAGO, "lago-new", [FOOTER], 1010.0) == set()
 
 
 def test_an_article_does_not_count_towards_its_own_lines() -> None:
-    lines: dict[str, dict[str, Any]] = {}
+    lines: dict[LineKey, Sightings] = {}
     for n in range(K):
         teach(lines, LAGO, f"lago-{n}", [FOOTER], 1000.0 + n)
     assert learned(lines, LAGO, "lago-2", [FOOTER], 1010.0) == set()  # only two OTHER articles carry it
 
 
 def test_the_same_article_id_counted_twice_is_one_article() -> None:
-    lines: dict[str, dict[str, Any]] = {}
+    lines: dict[LineKey, Sightings] = {}
     teach(lines, LAGO, "lago-0", [FOOTER], 1000.0)
     teach(lines, LAGO, "lago-1", [FOOTER], 1001.0)
     teach(lines, LAGO, "lago-1", [FOOTER], 1002.0)  # redelivered
     teach(lines, LAGO, "lago-1", [FOOTER, FOOTER], 1003.0)  # a line twice in one article
     assert learned(lines, LAGO, "lago-new", [FOOTER], 1010.0) == set()
     [entry] = lines.values()
-    assert sorted(a for a, _ in entry["seen"]) == ["lago-0", "lago-1"]
+    assert sorted(a for a, _ in entry) == ["lago-0", "lago-1"]
 
 
 def test_lines_longer_than_max_line_chars_are_never_learned() -> None:
@@ -196,7 +196,7 @@ def test_lines_longer_than_max_line_chars_are_never_learned() -> None:
     long_line = (long_line * 2).strip()
     at_limit = "x" * boilerplate.MAX_LINE_CHARS
     assert len(long_line) > boilerplate.MAX_LINE_CHARS
-    lines: dict[str, dict[str, Any]] = {}
+    lines: dict[LineKey, Sightings] = {}
     for n in range(K + 2):
         teach(lines, LAGO, f"lago-{n}", [long_line, at_limit], 1000.0 + n)
     assert boilerplate.line_key(LAGO, boilerplate.line_hash(long_line)) not in lines
@@ -204,7 +204,7 @@ def test_lines_longer_than_max_line_chars_are_never_learned() -> None:
 
 
 def test_sightings_older_than_the_window_do_not_count() -> None:
-    lines: dict[str, dict[str, Any]] = {}
+    lines: dict[LineKey, Sightings] = {}
     for n in range(K):
         teach(lines, LAGO, f"lago-{n}", [FOOTER], 1000.0)
     assert learned(lines, LAGO, "lago-new", [FOOTER], 1000.0 + WINDOW) == {boilerplate.line_hash(FOOTER)}
@@ -219,20 +219,20 @@ def test_sightings_older_than_the_window_do_not_count() -> None:
 
 
 def test_record_keeps_at_most_k_plus_one_recent_ids() -> None:
-    lines: dict[str, dict[str, Any]] = {}
+    lines: dict[LineKey, Sightings] = {}
     for n in range(10):
         teach(lines, LAGO, f"lago-{n}", [FOOTER], 1000.0 + n)
     [entry] = lines.values()
-    assert [a for a, _ in entry["seen"]] == ["lago-6", "lago-7", "lago-8", "lago-9"]
-    assert len(entry["seen"]) == K + 1
+    assert [a for a, _ in entry] == ["lago-6", "lago-7", "lago-8", "lago-9"]
+    assert len(entry) == K + 1
 
 
 def test_record_drops_sightings_older_than_the_window() -> None:
-    lines: dict[str, dict[str, Any]] = {}
+    lines: dict[LineKey, Sightings] = {}
     teach(lines, LAGO, "old", [FOOTER], 0.0)
     teach(lines, LAGO, "new", [FOOTER], WINDOW + 1)
     [entry] = lines.values()
-    assert [a for a, _ in entry["seen"]] == ["new"]
+    assert [a for a, _ in entry] == ["new"]
 
 
 def test_record_writes_only_short_lines_of_this_outlet() -> None:
@@ -240,18 +240,18 @@ def test_record_writes_only_short_lines_of_this_outlet() -> None:
                                  K, WINDOW)
     short = [p for p in STORIES[0] + [FOOTER] if len(p) <= boilerplate.MAX_LINE_CHARS]
     assert set(updates) == {boilerplate.line_key(LAGO, boilerplate.line_hash(p)) for p in short}
-    assert all(entry["seen"] == [["lago-0", 1000.0]] for entry in updates.values())
+    assert all(entry == (("lago-0", 1000.0),) for entry in updates.values())
 
 
 def test_expired_returns_keys_whose_sightings_are_all_old() -> None:
     now = 10 * WINDOW
-    items: list[tuple[str, Mapping[str, Any]]] = [
-        ("all-old", {"seen": [["a", now - WINDOW - 1], ["b", now - 2 * WINDOW]]}),
-        ("one-recent", {"seen": [["a", now - WINDOW - 1], ["b", now - 10]]}),
-        ("at-edge", {"seen": [["a", now - WINDOW]]}),
-        ("empty", {"seen": []}),
+    items: list[tuple[LineKey, Sightings]] = [
+        ((LAGO, "all-old"), (("a", now - WINDOW - 1), ("b", now - 2 * WINDOW))),
+        ((LAGO, "one-recent"), (("a", now - WINDOW - 1), ("b", now - 10))),
+        ((LAGO, "at-edge"), (("a", now - WINDOW),)),
+        ((LAGO, "empty"), ()),
     ]
-    assert boilerplate.expired(items, now, WINDOW) == ["all-old", "empty"]
+    assert boilerplate.expired(items, now, WINDOW) == [(LAGO, "all-old"), (LAGO, "empty")]
 
 
 # --- through clean() with a shared CleanMemory -----------------------------------------------------------------
@@ -297,7 +297,7 @@ def test_syndicated_copies_are_flagged_and_teach_no_lines() -> None:
         copy = run(raw(f"valle-copy-{n}", WIRE + [VALLE_LINE], outlet=VALLE), at(1 + n), memory)
         assert copy.duplicate_of == "agenzia-1"
         assert copy.body.endswith("\n\n" + VALLE_LINE)
-    assert not [key for key in memory.lines if key.startswith(VALLE + "|")]
+    assert not [key for key in memory.lines if key[0] == VALLE]
     story = run(raw("valle-story", STORIES[5] + [VALLE_LINE], outlet=VALLE), at(5), memory)
     assert story.duplicate_of is None
     assert story.boilerplate_learned == 0
