@@ -23,8 +23,8 @@ from streams import lang as lang_data
 from streams.records import CleanArticle, RawArticle
 from streams.stages import boilerplate, dedupe
 from streams.stages.boilerplate import LineKey, Sightings
+from streams.stages.dedupe import BandIndex
 from streams.stages.language import detect_language
-from streams.stages.minhash import MinHashLSH
 from streams.stages.rejected import Rejected
 
 # Typographic quotes and apostrophes folded to ASCII so lexicons and names match one spelling.
@@ -208,7 +208,7 @@ def outlet_of(article: CleanArticle) -> str | None:
 
 
 def finish(article: CleanArticle, lines: Mapping[LineKey, Sightings], seen: Mapping[str, Mapping[str, Any]],
-           index: MinHashLSH, now: float, config: CleanConfig) -> Finished | Rejected:
+           index: BandIndex, now: float, config: CleanConfig) -> Finished | Rejected:
     """Learned furniture out, then near-duplicate check. An article id seen before gets exactly the same
     decisions again (idempotent), and a copy teaches no furniture (its lines are the story's, not the outlet's)."""
     paragraphs = article.body.split("\n\n")
@@ -287,7 +287,7 @@ def signatures_expired(items: list[tuple[str, Mapping[str, Any]]], now: float,
             if "signature" in entry and now - float(entry.get("seen_at", 0.0)) > dedupe_window_s}
 
 
-def rebuild_in_steps(seen: list[tuple[str, Mapping[str, Any]]], index: MinHashLSH, lines: dict[LineKey, Sightings],
+def rebuild_in_steps(seen: list[tuple[str, Mapping[str, Any]]], index: BandIndex, lines: dict[LineKey, Sightings],
                      config: CleanConfig, step: int) -> Iterator[int]:
     """Make what `finish` looks up — the MinHash index of originals and the outlets' line sightings — again from
     `seen` entries, into an empty `index` and `lines`, `step` entries at a time; yields the number of entries done
@@ -307,7 +307,7 @@ class CleanMemory:
 
     lines: dict[LineKey, Sightings] = field(default_factory=dict)
     seen: dict[str, dict[str, Any]] = field(default_factory=dict)
-    index: MinHashLSH = field(default_factory=dedupe.new_index)
+    index: BandIndex = field(default_factory=dedupe.new_index)
 
     def apply(self, finished: Finished) -> None:
         self.lines.update(finished.lines)

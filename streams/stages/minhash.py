@@ -1,9 +1,9 @@
-"""datasketch's MinHash and MinHashLSH, imported without scipy.
+"""datasketch's MinHash, imported without scipy.
 
 datasketch imports scipy.integrate as it is imported (≈40 MB resident in every worker) only to work out LSH
-parameters from a threshold; the index here is given its parameters (dedupe.BANDS, dedupe.ROWS). So while
-datasketch is imported, scipy.integrate is a stand-in whose `quad` imports the real one if it is ever called.
-Import MinHash and MinHashLSH from here, never from datasketch."""
+parameters from a threshold, for its MinHashLSH; the index here is dedupe.BandIndex, with its parameters given
+(dedupe.BANDS, dedupe.ROWS). So while datasketch is imported, scipy.integrate is a stand-in whose `quad` imports
+the real one if it is ever called. Import MinHash from here, never from datasketch."""
 
 from __future__ import annotations
 
@@ -32,6 +32,6 @@ def _import_datasketch_without_scipy() -> None:
 
 _import_datasketch_without_scipy()
 
-from datasketch import MinHash, MinHashLSH  # noqa: E402 - after the stand-in is in place
+from datasketch import MinHash  # noqa: E402 - after the stand-in is in place
 
-__all__ = ["MinHash", "MinHashLSH"]
+__all__ = ["MinHash"]

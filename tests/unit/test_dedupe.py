@@ -234,6 +234,40 @@ def test_find_original_picks_the_earliest_seen_original(order: tuple[str, str]) 
     assert dedupe.find_original("copy-9", copy, index, seen, 0.5) == "early"
 
 
+def test_the_band_index_finds_the_candidates_datasketchs_lsh_finds() -> None:
+    from datasketch import MinHash, MinHashLSH  # the library's index, as the worker used it until the eleventh session
+
+    def minhash(sig: dedupe.Signature) -> MinHash:
+        return MinHash(num_perm=dedupe.NUM_PERM, hashvalues=dedupe.values_of(sig), scheme=dedupe.SCHEME)
+
+    bodies = {p["file"]: expected_body(p["file"]) for p in MANIFEST}
+    sigs = {name: dedupe.signature(body) for name, body in bodies.items() if body}
+    ours, theirs = dedupe.new_index(), MinHashLSH(num_perm=dedupe.NUM_PERM, params=(dedupe.BANDS, dedupe.ROWS))
+    for name, sig in sigs.items():
+        dedupe.index_add(ours, name, sig)
+        theirs.insert(name, minhash(sig))
+    found = {name: ours.query(sig) for name, sig in sigs.items()}
+    assert any(len(candidates) > 1 for candidates in found.values())  # copies among them: shared bands
+    assert found == {name: set(theirs.query(minhash(sig))) for name, sig in sigs.items()}
+
+
+def test_removing_an_article_from_the_band_index_keeps_the_others_of_its_bands() -> None:
+    index = dedupe.new_index()
+    sig = sig_of(WIRE_IT)
+    for article_id in ("a", "b", "c"):
+        dedupe.index_add(index, article_id, sig)
+    dedupe.index_add(index, "other", sig_of(EN_STORY))
+    assert index.query(sig) == {"a", "b", "c"}
+    dedupe.index_remove(index, "b")
+    assert index.query(sig) == {"a", "c"}
+    dedupe.index_remove(index, "a")
+    assert index.query(sig) == {"c"}
+    dedupe.index_remove(index, "c")
+    dedupe.index_remove(index, "c")  # twice: nothing to do
+    assert index.query(sig) == set() and set(index.keys) == {"other"}
+    assert sum(map(len, index.tables)) == dedupe.BANDS  # only the other story's bands are left
+
+
 def test_rebuild_index_indexes_originals_only() -> None:
     original, copy, other = sig_of(WIRE_IT), sig_of(WIRE_IT_COPY), sig_of(OTHER_IT)
     seen = {
