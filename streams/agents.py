@@ -208,7 +208,7 @@ class CleaningCaches:
         self.generation += 1
 
 
-async def rebuild_cleaning_caches(entries: list[tuple[str, Mapping[str, Any]]], config: CleanConfig,
+async def rebuild_cleaning_caches(entries: Sequence[tuple[str, Mapping[str, Any]]], config: CleanConfig,
                                   step: int = REBUILD_STEP) -> tuple[BandIndex, dict[LineKey, Sightings]]:
     index: BandIndex = dedupe.new_index()
     lines: dict[LineKey, Sightings] = {}

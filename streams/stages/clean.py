@@ -9,7 +9,7 @@ recent articles — and runs where that state lives.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -287,7 +287,7 @@ def signatures_expired(items: list[tuple[str, Mapping[str, Any]]], now: float,
             if "signature" in entry and now - float(entry.get("seen_at", 0.0)) > dedupe_window_s}
 
 
-def rebuild_in_steps(seen: list[tuple[str, Mapping[str, Any]]], index: BandIndex, lines: dict[LineKey, Sightings],
+def rebuild_in_steps(seen: Sequence[tuple[str, Mapping[str, Any]]], index: BandIndex, lines: dict[LineKey, Sightings],
                      config: CleanConfig, step: int) -> Iterator[int]:
     """Make what `finish` looks up — the MinHash index of originals and the outlets' line sightings — again from
     `seen` entries, into an empty `index` and `lines`, `step` entries at a time; yields the number of entries done
