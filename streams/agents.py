@@ -50,12 +50,10 @@ from streams.stages.boilerplate import LineKey, Sightings
 from streams.stages.claims import claims as make_claims
 from streams.stages.clean import (
     CleanConfig,
-    expired_articles,
     finish,
     prepare,
     rebuild_in_steps,
-    seen_keep_s,
-    signatures_expired,
+    to_forget,
 )
 from streams.stages.dedupe import BandIndex
 from streams.stages.enrich import enrich
@@ -302,8 +300,7 @@ async def forget_old_cleaning_state() -> None:
             break
         index = cleaning_caches.index
         current = [(k, clean_seen[k]) for k in keys if k in clean_seen]
-        gone = set(expired_articles(current, stamp, seen_keep_s(config)))
-        stripped = signatures_expired([(k, e) for k, e in current if k not in gone], stamp, config.dedupe_window_s)
+        gone, stripped = to_forget(current, stamp, config)
         for key in gone:
             del clean_seen[key]
         for key, entry in stripped.items():

@@ -2,7 +2,7 @@
 that outlet's furniture from then on. New outlets need no configuration. The sightings live in a mapping from
 (outlet, line hash) to the recent (article id, seen at) pairs; these functions only read it and say what to write.
 On the stream that mapping is a cache: each original article's entry in the `clean-seen` table carries its outlet
-and line hashes, and `rebuild` makes the mapping again from those entries (one table write per article instead of
+and line hashes, and `replay` makes the mapping again from those entries (one table write per article instead of
 one per line). Tuples, not dicts and lists: a worker holds one key per short line of every article of the
 learning window (~1.2 million for 100,000 articles), and a dict holding a list of lists took ~460 bytes a key."""
 
@@ -78,13 +78,6 @@ def replay(lines: dict[LineKey, Sightings], taught: Iterable[tuple[str, Mapping[
         lines.update(record(entry["outlet"], list(entry["lines"]), article_id, lines,
                             float(entry.get("seen_at", 0.0)), min_articles, window_s))
     return lines
-
-
-def rebuild(seen: Iterable[tuple[str, Mapping[str, Any]]], min_articles: int,
-            window_s: float) -> dict[LineKey, Sightings]:
-    """The sightings again, from articles' `clean-seen` entries, in any order: the same mapping the articles made
-    as they came."""
-    return replay({}, teaching_order(seen), min_articles, window_s)
 
 
 def expired(items: list[tuple[LineKey, Sightings]], now: float, window_s: float) -> list[LineKey]:

@@ -238,7 +238,7 @@ def finish(article: CleanArticle, lines: Mapping[LineKey, Sightings], seen: Mapp
     if not outlet:
         return Finished(cleaned, seen={article.id: entry}, index_signature=sig)
     # All its lines count, the removed ones too: an outlet that keeps printing a footer keeps it learned. The entry
-    # carries them, so the sightings can be made again from `seen` alone (boilerplate.rebuild).
+    # carries them, so the sightings can be made again from `seen` alone (rebuild_in_steps).
     digests = boilerplate.short_line_hashes(paragraphs)
     entry.update(outlet=outlet, lines=digests)
     learned = boilerplate.record(outlet, digests, article.id, lines, now, config.learn_min_articles,
@@ -285,6 +285,15 @@ def signatures_expired(items: list[tuple[str, Mapping[str, Any]]], now: float,
     any more, and the signature is most of an entry kept on for the lines it taught."""
     return {key: {k: v for k, v in entry.items() if k != "signature"} for key, entry in items
             if "signature" in entry and now - float(entry.get("seen_at", 0.0)) > dedupe_window_s}
+
+
+def to_forget(items: list[tuple[str, Mapping[str, Any]]], now: float,
+              config: CleanConfig) -> tuple[set[str], dict[str, dict[str, Any]]]:
+    """What a sweep does to these entries: the ids to delete (`expired_articles`), and the entries kept that lose
+    their signature (`signatures_expired`) — never one of those deleted."""
+    gone = set(expired_articles(items, now, seen_keep_s(config)))
+    kept = [(key, entry) for key, entry in items if key not in gone]
+    return gone, signatures_expired(kept, now, config.dedupe_window_s)
 
 
 def rebuild_in_steps(seen: Sequence[tuple[str, Mapping[str, Any]]], index: BandIndex, lines: dict[LineKey, Sightings],

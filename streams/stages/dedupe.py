@@ -43,11 +43,17 @@ def pack(values: Any) -> Signature:
     return base64.b64encode(np.asarray(values, dtype="<u4").tobytes()).decode("ascii")
 
 
-def values_of(sig: Signature | list[int]) -> np.ndarray:
-    """The hash values of a signature, packed or as the list of ints entries held before (still read)."""
+def packed_bytes(sig: Signature | list[int]) -> bytes:
+    """The little-endian uint32 bytes of a signature, packed or as the list of ints entries held before (still
+    read)."""
     if isinstance(sig, str):
-        return np.frombuffer(base64.b64decode(sig), dtype="<u4").astype(np.uint64)
-    return np.asarray(sig, dtype=np.uint64)
+        return base64.b64decode(sig)
+    return np.asarray(sig, dtype="<u4").tobytes()
+
+
+def values_of(sig: Signature | list[int]) -> np.ndarray:
+    """The hash values of a signature (either form)."""
+    return np.frombuffer(packed_bytes(sig), dtype="<u4").astype(np.uint64)
 
 
 @cache
@@ -106,7 +112,7 @@ def _ids(held: str | tuple[str, ...] | None) -> tuple[str, ...]:
 
 
 def band_hashes(sig: Signature | list[int]) -> tuple[int, ...]:
-    data = values_of(sig).astype("<u4").tobytes()
+    data = packed_bytes(sig)
     width = ROWS * 4
     return tuple(hash(data[start:start + width]) for start in range(0, BANDS * width, width))
 
@@ -126,16 +132,12 @@ def index_remove(index: BandIndex, article_id: str) -> None:
 
 
 def index_originals(index: BandIndex, seen: Iterable[tuple[str, Mapping[str, Any]]]) -> BandIndex:
-    """Add the originals among `seen` entries that still carry a signature to the index (copies point at them)."""
+    """Add the originals among `seen` entries that still carry a signature to the index (copies point at them):
+    the index is a cache of the `seen` state (clean.rebuild_in_steps)."""
     for article_id, entry in seen:
         if entry.get("duplicate_of") is None and entry.get("signature"):
             index_add(index, article_id, entry["signature"])
     return index
-
-
-def rebuild_index(seen: Iterable[tuple[str, Mapping[str, Any]]]) -> BandIndex:
-    """The LSH index is a cache of the `seen` state."""
-    return index_originals(new_index(), seen)
 
 
 def find_original(article_id: str, sig: Signature, index: BandIndex, seen: Mapping[str, Mapping[str, Any]],

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from unittest.mock import AsyncMock, patch
@@ -16,7 +16,6 @@ import pytest
 from streams import agents, codecs
 from streams.app import topics
 from streams.bench import corpus
-from streams.stages import boilerplate, dedupe
 from streams.stages.clean import CleanConfig, CleanMemory, clean
 from streams.stages.rejected import Rejected
 
@@ -98,19 +97,20 @@ def test_cleaning_tables_are_swept_at_least_four_times_per_window() -> None:
     assert agents.forget_every_s(1, 1) == 5.0  # never busier than every 5 s
 
 
-def bench_seen_entries(count: int) -> list[tuple[str, dict[str, Any]]]:
-    """The `clean-seen` entries that cleaning `count` bench stories makes."""
+def cleaned_bench_stories(count: int) -> CleanMemory:
+    """What cleaning `count` bench stories remembers: the `clean-seen` entries and the caches made as they came."""
     memory = CleanMemory()
-    stamp = datetime.now(UTC)
-    for story in corpus.stories(count, seed=7):
+    start = datetime.now(UTC)
+    for n, story in enumerate(corpus.stories(count, seed=7)):
         raw = codecs.decode_raw_article(orjson.dumps(story.article), 1 << 20)
         assert not isinstance(raw, Rejected), raw
-        clean(raw, stamp, memory, CleanConfig())
-    return list(memory.seen.items())
+        clean(raw, start + timedelta(seconds=n), memory, CleanConfig())  # one after another, as a worker sees them
+    return memory
 
 
 async def test_rebuilding_the_cleaning_caches_gives_the_event_loop_a_turn_after_every_step() -> None:
-    entries = bench_seen_entries(60)
+    memory = cleaned_bench_stories(60)
+    entries = list(memory.seen.items())
     turns = 0
     building = True
 
@@ -127,9 +127,8 @@ async def test_rebuilding_the_cleaning_caches_gives_the_event_loop_a_turn_after_
     building = False
     await task
     assert turns >= len(entries) // 4
-    assert lines and lines == boilerplate.rebuild(entries, CleanConfig().learn_min_articles,
-                                                  CleanConfig().learn_window_s)
-    assert set(index.keys) == set(dedupe.rebuild_index(entries).keys)
+    assert lines and lines == memory.lines
+    assert set(index.keys) == set(memory.index.keys)
 
 
 async def test_sweeps_judge_keys_a_step_at_a_time_with_the_loops_turn_between_steps() -> None:

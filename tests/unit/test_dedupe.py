@@ -15,7 +15,15 @@ import pytest
 
 from streams.records import CleanArticle, RawArticle
 from streams.stages import dedupe
-from streams.stages.clean import CleanConfig, CleanMemory, clean, expired_articles, seen_keep_s, signatures_expired
+from streams.stages.clean import (
+    CleanConfig,
+    CleanMemory,
+    clean,
+    expired_articles,
+    seen_keep_s,
+    signatures_expired,
+    to_forget,
+)
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "clean"
 MANIFEST: list[dict[str, Any]] = orjson.loads((CORPUS / "manifest.json").read_bytes())["pages"]
@@ -276,13 +284,14 @@ def test_rebuild_index_indexes_originals_only() -> None:
         "lago-7": entry(other, 300.0),
         "no-sig": {"seen_at": 400.0, "duplicate_of": None, "removed": []},
     }
-    index = dedupe.rebuild_index(seen.items())
+    index = dedupe.index_originals(dedupe.new_index(), seen.items())
     assert "agenzia-1" in index.keys and "lago-7" in index.keys
     assert "valle-3" not in index.keys and "no-sig" not in index.keys
     assert dedupe.find_original("valle-5", copy, index, seen, 0.5) == "agenzia-1"
     # only the copy carries this story: rebuilt without it, the story has no original
     only_copy = {"valle-3": entry(copy, 200.0, duplicate_of="agenzia-1")}
-    assert dedupe.find_original("valle-5", copy, dedupe.rebuild_index(only_copy.items()), only_copy, 0.5) is None
+    index_of_copy = dedupe.index_originals(dedupe.new_index(), only_copy.items())
+    assert dedupe.find_original("valle-5", copy, index_of_copy, only_copy, 0.5) is None
 
 
 def test_index_remove_makes_an_article_unfindable() -> None:
@@ -350,7 +359,7 @@ def test_entries_written_with_the_old_list_signatures_still_find_their_copies() 
     cleaned("agenzia-1", WIRE_IT, "agenzianord.example", T0, memory)
     old = {key: {**entry, "signature": [int(v) for v in dedupe.values_of(entry["signature"])]}
            for key, entry in memory.seen.items()}
-    index = dedupe.rebuild_index(old.items())
+    index = dedupe.index_originals(dedupe.new_index(), old.items())
     assert "agenzia-1" in index.keys
     copy = sig_of(WIRE_IT_COPY)
     assert dedupe.find_original("valle-5", copy, index, old, 0.5) == "agenzia-1"
@@ -376,6 +385,8 @@ def test_entries_are_kept_for_the_longer_window_and_lose_their_signature_after_t
     kept = [(key, entry) for key, entry in items if key != "old"]
     assert signatures_expired(kept, now, config.dedupe_window_s) == {
         "past-dedupe": {"seen_at": now - 8 * 86400, "lines": ["a"], "outlet": "x"}}
+    gone, stripped = to_forget(items, now, config)  # what a sweep does: "old" goes, and is not written back
+    assert gone == {"old"} and stripped == signatures_expired(kept, now, config.dedupe_window_s)
 
 
 def test_an_entry_without_its_signature_is_no_original_after_a_rebuild() -> None:
@@ -384,4 +395,4 @@ def test_an_entry_without_its_signature_is_no_original_after_a_rebuild() -> None
     later = (T0 + timedelta(days=8)).timestamp()
     stripped = {**dict(memory.seen), **signatures_expired(list(memory.seen.items()), later, 7 * 86400)}
     assert "signature" not in stripped["agenzia-1"] and stripped["agenzia-1"]["outlet"] == "agenzianord.example"
-    assert "agenzia-1" not in dedupe.rebuild_index(stripped.items()).keys
+    assert "agenzia-1" not in dedupe.index_originals(dedupe.new_index(), stripped.items()).keys

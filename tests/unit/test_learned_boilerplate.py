@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -375,18 +376,27 @@ def feed(memory: CleanMemory) -> None:
         run(raw(f"lago-{n}", STORIES[n] + [FOOTER]), T0 + timedelta(days=day), memory)
 
 
+def rebuilt(entries: list[tuple[str, dict[str, Any]]]) -> tuple[dedupe.BandIndex, dict[LineKey, Sightings]]:
+    """The caches a restarted worker makes from these entries (clean.rebuild_in_steps, in one step)."""
+    index: dedupe.BandIndex = dedupe.new_index()
+    lines: dict[LineKey, Sightings] = {}
+    for _done in rebuild_in_steps(entries, index, lines, CONFIG, max(len(entries), 1)):
+        pass
+    return index, lines
+
+
 def test_sightings_rebuilt_from_the_seen_entries_are_the_ones_the_articles_made() -> None:
     memory = CleanMemory()
     feed(memory)
     assert memory.lines, "nothing was learned: the comparison below would be empty"
-    assert boilerplate.rebuild(list(memory.seen.items()), K, WINDOW) == memory.lines
+    assert rebuilt(list(memory.seen.items()))[1] == memory.lines
 
 
 def test_rebuild_reads_the_entries_in_the_order_they_were_seen() -> None:
     memory = CleanMemory()
     feed(memory)
     shuffled = sorted(memory.seen.items(), reverse=True)
-    assert boilerplate.rebuild(shuffled, K, WINDOW) == memory.lines
+    assert rebuilt(shuffled)[1] == memory.lines
 
 
 def test_only_originals_with_an_outlet_carry_lines_in_their_entry() -> None:
@@ -400,8 +410,8 @@ def test_only_originals_with_an_outlet_carry_lines_in_their_entry() -> None:
 def test_a_cleaner_with_rebuilt_sightings_decides_like_the_one_that_made_them() -> None:
     memory = CleanMemory()
     feed(memory)
-    restarted = CleanMemory(lines=boilerplate.rebuild(list(memory.seen.items()), K, WINDOW),
-                            seen=dict(memory.seen), index=dedupe.rebuild_index(list(memory.seen.items())))
+    restarted = CleanMemory(lines=rebuilt(list(memory.seen.items()))[1],
+                            seen=dict(memory.seen), index=rebuilt(list(memory.seen.items()))[0])
     late = T0 + timedelta(days=16, hours=1)
     for mem in (memory, restarted):
         article = run(raw("lago-late", STORIES[0][:2] + [FOOTER]), late, mem)
@@ -417,7 +427,7 @@ def test_caches_rebuilt_a_step_at_a_time_are_the_ones_rebuilt_in_one_go(step: in
     done = list(rebuild_in_steps(entries, index, lines, CONFIG, step))
     assert done == [min(n + step, len(entries)) for n in range(0, len(entries), step)]
     assert lines == memory.lines
-    assert set(index.keys) == set(dedupe.rebuild_index(entries).keys) == set(memory.index.keys)
+    assert set(index.keys) == set(memory.index.keys)
 
 
 # --- outlet_of ---------------------------------------------------------------------------------------------------
